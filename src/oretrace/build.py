@@ -1,0 +1,200 @@
+"""`oretrace build`: curated files -> RDF -> reasoning -> store, dumps and manifest.
+
+The build is deterministic (the same input gives byte-identical dumps and manifest) and atomic
+(it is assembled in a staging directory and published by one rename; a failure leaves the
+previous build as it was).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import __version__, curated, ontology, rdf, reason, store
+from .config import Settings
+from .vocab import DCAT, DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, VOID, XSD, IRIs
+
+DUMPS = {
+    "dataset.trig": ox.RdfFormat.TRIG,
+    "dataset.nq": ox.RdfFormat.N_QUADS,
+    "default.ttl": ox.RdfFormat.TURTLE,
+    "default.jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+class Progress:
+    """Numbered progress lines on stderr."""
+
+    def __init__(self, steps: int, quiet: bool = False):
+        self.steps, self.n, self.quiet, self.t0 = steps, 0, quiet, time.perf_counter()
+
+    def step(self, text: str) -> None:
+        self.n += 1
+        if not self.quiet:
+            print(f"[{self.n}/{self.steps}] {text}", file=sys.stderr, flush=True)
+
+    def done(self, text: str) -> None:
+        if not self.quiet:
+            print(f"      {text} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr, flush=True)
+
+
+@dataclass
+class BuildResult:
+    release: Path
+    manifest: dict
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _sorted_quads(quads) -> list[ox.Quad]:
+    return sorted(set(quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def _write(path: Path, quads_or_triples, fmt) -> None:
+    ox.serialize(quads_or_triples, str(path), format=fmt,
+                 prefixes=PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, examples: list[str]) -> list[ox.Triple]:
+    """VoID and DCAT description of the dataset and its dumps."""
+    N, L = ox.NamedNode, ox.Literal
+    d = N(iris.dataset)
+    a = N(RDF + "type")
+    t = [
+        ox.Triple(d, a, N(VOID + "Dataset")),
+        ox.Triple(d, a, N(DCAT + "Dataset")),
+        ox.Triple(d, N(DCTERMS + "title"), L("oretrace: critical-mineral supply chains", language="en")),
+        ox.Triple(d, N(DCTERMS + "description"), L("Curated statements with provenance about the supply chains of indium and of 3TG minerals.", language="en")),
+        ox.Triple(d, N(DCTERMS + "license"), N("https://creativecommons.org/licenses/by/4.0/")),
+        ox.Triple(d, N(OT + "buildVersion"), L(version)),
+        ox.Triple(d, N(VOID + "triples"), L(str(counts["triples"]), datatype=N(XSD + "integer"))),
+        ox.Triple(d, N(VOID + "entities"), L(str(counts["entities"]), datatype=N(XSD + "integer"))),
+        ox.Triple(d, N(VOID + "uriSpace"), L(iris.base + "/id/")),
+        ox.Triple(d, N(VOID + "sparqlEndpoint"), N(iris.base + "/sparql")),
+    ]
+    for v in ("ot", "prov", "org", "qudt", "dcterms", "skos", "geo"):
+        t.append(ox.Triple(d, N(VOID + "vocabulary"), N(PREFIXES[v])))
+    for ex in examples:
+        t.append(ox.Triple(d, N(VOID + "exampleResource"), N(ex)))
+    for name, info in sorted(dumps.items()):
+        dist = N(f"{iris.base}/dump/{name}")
+        t += [
+            ox.Triple(d, N(VOID + "dataDump"), dist),
+            ox.Triple(d, N(DCAT + "distribution"), dist),
+            ox.Triple(dist, a, N(DCAT + "Distribution")),
+            ox.Triple(dist, N(DCAT + "downloadURL"), dist),
+            ox.Triple(dist, N(DCAT + "mediaType"), L(info["media_type"])),
+            ox.Triple(dist, N(DCAT + "byteSize"), L(str(info["bytes"]), datatype=N(XSD + "integer"))),
+            ox.Triple(dist, N("http://spdx.org/rdf/terms#checksum"), L("sha256:" + info["sha256"])),
+        ]
+    return sorted(t, key=str)
+
+
+def build(settings: Settings, quiet: bool = False) -> BuildResult:
+    """Run the whole data path and publish a new release; raise on any problem."""
+    iris = IRIs(settings.base)
+    progress = Progress(6, quiet)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    progress.step("reading ontology and curated files")
+    onto = ontology.load(settings.ontology_dir)
+    cur = curated.read(settings, onto)
+    timings["read"] = time.perf_counter() - t0
+    progress.done(f"{len(cur.statements)} statements, {len(cur.sources)} sources, {len(cur.entities)} entities")
+
+    progress.step("making RDF")
+    t = time.perf_counter()
+    asserted = list(rdf.curation_quads(cur, iris))
+    onto_quads = rdf.ontology_quads(onto.nquads, iris)
+    timings["rdf"] = time.perf_counter() - t
+    progress.done(f"{len(asserted)} asserted quads, {len(onto_quads)} ontology triples")
+
+    progress.step("reasoning with HermiT")
+    t = time.perf_counter()
+    inferred_triples = reason.infer(onto, asserted)
+    ig = ox.NamedNode(iris.inferred_graph)
+    inferred = [ox.Quad(x.subject, x.predicate, x.object, ig) for x in inferred_triples]
+    mg = ox.NamedNode(iris.metadata_graph)
+    activity = ox.NamedNode(iris.base + "/id/activity/hermit-classification")
+    meta = [
+        ox.Quad(ig, ox.NamedNode(RDF + "type"), ox.NamedNode(OT + "InferredGraph"), mg),
+        ox.Quad(ig, ox.NamedNode(PROV + "wasGeneratedBy"), activity, mg),
+        ox.Quad(ig, ox.NamedNode(RDFS + "comment"), ox.Literal("rdf:type triples inferred by the HermiT reasoner, with the named superclasses of every type", language="en"), mg),
+        ox.Quad(activity, ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Activity"), mg),
+        ox.Quad(activity, ox.NamedNode(RDFS + "label"), ox.Literal("classification by HermiT (owlready2)", language="en"), mg),
+    ]
+    timings["reason"] = time.perf_counter() - t
+    progress.done(f"{len(inferred)} inferred types")
+
+    progress.step("loading the store")
+    t = time.perf_counter()
+    quads = _sorted_quads(onto_quads + asserted + inferred + meta)
+    staging = store.staging_dir(settings)
+    try:
+        st = ox.Store(str(staging / "store"))
+        st.bulk_extend(quads)
+        st.flush()
+        del st
+        timings["load"] = time.perf_counter() - t
+        progress.done(f"{len(quads)} quads")
+
+        progress.step("writing dumps")
+        t = time.perf_counter()
+        default_view = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str)
+        dumps = {}
+        for name, fmt in DUMPS.items():
+            path = staging / name
+            _write(path, default_view if not fmt.supports_datasets else quads, fmt)
+            dumps[name] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "media_type": fmt.media_type}
+        content_hash = hashlib.sha256(b"".join(bytes.fromhex(dumps[n]["sha256"]) for n in sorted(dumps))).hexdigest()
+        version = f"{__version__}+{content_hash[:12]}"
+        entities = {q.subject.value for q in asserted if isinstance(q.subject, ox.NamedNode) and iris.split(q.subject.value)
+                    and iris.split(q.subject.value)[0] != "statement"}
+        counts = {
+            "statements": len(cur.statements),
+            "curated_statements": sum(1 for s in cur.statements if not s.id.startswith(("iso-3166/", "geonames/"))),
+            "sources": len(cur.sources),
+            "entities": len(entities),
+            "quads": len(quads),
+            "triples": len(default_view),
+            "graphs": len({q.graph_name for q in quads}),
+            "inferred": len(inferred),
+            "ontology_triples": len(onto_quads),
+        }
+        examples = sorted(e for e in entities if "/id/site/" in e)[:3]
+        void = dataset_description(iris, version, counts, dumps, examples)
+        _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
+        dumps["void.ttl"] = {"sha256": _sha256(staging / "void.ttl"), "bytes": (staging / "void.ttl").stat().st_size,
+                             "media_type": "text/turtle"}
+        man = {"name": "oretrace", "version": version, "base": settings.base, "counts": counts, "dumps": dumps,
+               "graphs": {"ontology": iris.ontology_graph, "provenance": iris.provenance_graph,
+                          "inferred": iris.inferred_graph, "metadata": iris.metadata_graph,
+                          "statements": iris.base + "/id/statement/"}}
+        (staging / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True) + "\n")
+        timings["dumps"] = time.perf_counter() - t
+        progress.done(f"{len(dumps)} dumps, version {version}")
+
+        progress.step("publishing the release")
+        release = store.publish_release(settings, staging, version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    total = time.perf_counter() - t0
+    progress.done(f"build/current -> {release.name}")
+    return BuildResult(release, man, total, timings)

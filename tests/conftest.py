@@ -1,0 +1,64 @@
+"""Shared fixtures: a project copy built once per test session, and ../shared lookup."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ORETRACE_SHARED", ROOT.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared/external, or skip the test with the reason when it is absent."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"{p} is absent: this test needs ../shared beside the checkout (CI always has it)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def settings():
+    """Settings of the real checkout, building into a private folder (the user's build/ is not touched)."""
+    from oretrace.config import Settings
+
+    return Settings(root=ROOT)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The curated graph built once into a temporary build folder; yields its Settings."""
+    from oretrace.build import build
+    from oretrace.config import Settings
+
+    build_dir = tmp_path_factory.mktemp("build")
+    old = os.environ.get("ORETRACE_BUILD")
+    os.environ["ORETRACE_BUILD"] = str(build_dir)
+    try:
+        s = Settings(root=ROOT)
+        build(s, quiet=True)
+        yield s
+    finally:
+        if old is None:
+            os.environ.pop("ORETRACE_BUILD", None)
+        else:
+            os.environ["ORETRACE_BUILD"] = old
+
+
+@pytest.fixture(scope="session")
+def store(built):
+    from oretrace.store import open_store
+
+    return open_store(built)
+
+
+@pytest.fixture()
+def project_copy(tmp_path):
+    """A throw-away copy of ontology/ and data/ to break on purpose."""
+    for d in ("ontology", "data", "shapes", "queries"):
+        if (ROOT / d).is_dir():
+            shutil.copytree(ROOT / d, tmp_path / d)
+    return tmp_path
