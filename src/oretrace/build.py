@@ -105,6 +105,17 @@ def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, exa
     return sorted(t, key=str)
 
 
+def _validation_step(settings: Settings, st: ox.Store, iris: IRIs) -> list[ox.Quad]:
+    """The SHACL report quads for the loaded store (graph {base}/graph/validation), if validation is present."""
+    try:
+        from . import validate
+    except ModuleNotFoundError as e:
+        if e.name == "oretrace.validate":
+            return []
+        raise
+    return list(validate.build_step(settings, st, iris))
+
+
 def build(settings: Settings, quiet: bool = False) -> BuildResult:
     """Run the whole data path and publish a new release; raise on any problem."""
     iris = IRIs(settings.base)
@@ -150,9 +161,14 @@ def build(settings: Settings, quiet: bool = False) -> BuildResult:
         st = ox.Store(str(staging / "store"))
         st.bulk_extend(quads)
         st.flush()
-        del st
         timings["load"] = time.perf_counter() - t
         progress.done(f"{len(quads)} quads")
+        report = _validation_step(settings, st, iris)
+        if report:
+            st.bulk_extend(report)
+            st.flush()
+            quads = _sorted_quads(quads + report)
+        del st
 
         progress.step("writing dumps")
         t = time.perf_counter()
