@@ -16,6 +16,8 @@ def shared_path(*parts: str) -> Path:
     """A path in ../shared/external, or skip the test with the reason when it is absent."""
     p = SHARED.joinpath(*parts)
     if not p.exists():
+        if os.environ.get("ORETRACE_REQUIRE_SHARED"):
+            pytest.fail(f"{p} is absent, and CI (ORETRACE_REQUIRE_SHARED) must not skip tests that need ../shared")
         pytest.skip(f"{p} is absent: this test needs ../shared beside the checkout (CI always has it)")
     return p
 
@@ -61,4 +63,18 @@ def project_copy(tmp_path):
     for d in ("ontology", "data", "shapes", "queries"):
         if (ROOT / d).is_dir():
             shutil.copytree(ROOT / d, tmp_path / d)
+    return tmp_path
+
+
+MINIMAL_DATA = ("sources/iso-3166.yaml", "sources/geonames.yaml", "sources/oretrace-project.yaml",
+                "entities/curators.yaml", "entities/reference-publishers.yaml")
+
+
+@pytest.fixture()
+def minimal_project(tmp_path):
+    """The ontology with only the reference sources and curators: a small, always-clean project."""
+    shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
+    for rel in MINIMAL_DATA:
+        (tmp_path / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "data" / rel, tmp_path / "data" / rel)
     return tmp_path

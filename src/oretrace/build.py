@@ -107,12 +107,12 @@ def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, exa
 
 def _validation_step(settings: Settings, st: ox.Store, iris: IRIs) -> list[ox.Quad]:
     """The SHACL report quads for the loaded store (graph {base}/graph/validation), if validation is present."""
-    try:
-        from . import validate
-    except ModuleNotFoundError as e:
-        if e.name == "oretrace.validate":
-            return []
-        raise
+    import importlib.util
+
+    if importlib.util.find_spec("oretrace.validate") is None:
+        return []
+    from . import validate
+
     return list(validate.build_step(settings, st, iris))
 
 

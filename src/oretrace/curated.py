@@ -26,6 +26,7 @@ SOURCE_CLASSES = ("Report", "Dataset", "Statistic", "LegalText", "CompanyPublica
 RESERVED_PREFIXES = ("entity/", "iso-3166/", "geonames/")
 PERCENT_MAX_EXEMPT = ()  # classes whose percentages may exceed 100 (none yet)
 NODE_SPECIAL = {"id", "a", "about", "label", "alt_label", "description", "quantity", "see_also", "geonames"}
+DERIVED_LABEL_KINDS = ("observation", "flow", "process", "risk", "royalty")  # label from the slug if none given
 STATEMENT_KEYS = {"id", "at", "says", "cites", "confidence", "assert", "source", "curator", "curated_on"}
 ENTITY_PROV_KEYS = {"at", "says", "cites", "confidence", "source", "curator", "curated_on"}
 
@@ -486,7 +487,10 @@ class _Reader:
                     node.types.append(iri)
             self.entity_types[ref] = node.types
             if "label" not in n:
-                self.problem(f, line, sid, f"new entity {ref} needs a 'label'")
+                if kind in DERIVED_LABEL_KINDS:
+                    node.values.append((RDFS + "label", Lit(slug.replace("-", " "), lang="en")))
+                else:
+                    self.problem(f, line, sid, f"new entity {ref} needs a 'label'")
         else:
             if "a" in n:
                 for c in self.as_list(n.get("a")):
@@ -505,7 +509,7 @@ class _Reader:
                 prop = {"label": RDFS + "label", "alt_label": SKOS + "altLabel", "description": DCTERMS + "description"}[key]
                 for v in self.as_list(raw):
                     if not isinstance(v, (str, int, float)) or isinstance(v, bool):
-                        self.problem(f, kl, sid, f"{key} must be text")
+                        self.problem(f, kl, sid, f"{key} must be text (quote it)")
                     else:
                         node.values.append((prop, Lit(" ".join(str(v).split()), lang="en")))
             elif key == "quantity":
@@ -513,7 +517,7 @@ class _Reader:
             elif key == "see_also":
                 for v in self.as_list(raw):
                     if not re.match(r"^https?://\S+$", str(v)):
-                        self.problem(f, kl, sid, f"see_also {v!r} is not an http(s) URL")
+                        self.problem(f, kl, sid, f"see_also {v!r} is not an http(s) URL (give the full address)")
                     else:
                         node.values.append((RDFS + "seeAlso", str(v)))
             elif key == "geonames":
@@ -547,7 +551,7 @@ class _Reader:
             self.problem(f, line, sid, f"unknown unit {unit!r} (use one of {', '.join(UNITS)})")
             return
         if "value" not in q and not ("min" in q or "max" in q):
-            self.problem(f, line, sid, "quantity needs 'value', or 'min' and/or 'max'")
+            self.problem(f, line, sid, "quantity needs 'value', or 'min' and/or 'max' (e.g. {value: 40, unit: t})")
             return
         node.values.append((QUDT + "unit", UNITS[unit].iri))
         nums = {}
@@ -565,11 +569,11 @@ class _Reader:
             nums[k] = v
             node.values.append((prop, Lit(_decimal(v), XSD + "decimal")))
         if "min" in nums and "max" in nums and nums["min"] > nums["max"]:
-            self.problem(f, line, sid, f"quantity min {nums['min']} is above max {nums['max']}")
+            self.problem(f, line, sid, f"quantity min {nums['min']} is above max {nums['max']} (swap them)")
         for k, prop in (("approximate", OT + "approximate"), ("estimated", OT + "estimated")):
             if k in q:
                 if not isinstance(q[k], bool):
-                    self.problem(f, line, sid, f"quantity {k} must be true or false")
+                    self.problem(f, line, sid, f"quantity {k} must be true or false (write true or false without quotes)")
                 else:
                     node.values.append((prop, Lit("true" if q[k] else "false", XSD + "boolean")))
 
@@ -579,7 +583,7 @@ class _Reader:
             if isinstance(v, str) and REF.match(v):
                 kind = v.split("/", 1)[0]
                 if kind not in KINDS:
-                    self.problem(f, line, sid, f"bad reference {v!r}: unknown kind {kind!r}")
+                    self.problem(f, line, sid, f"bad reference {v!r}: unknown kind {kind!r} (use one of {', '.join(KINDS)})")
                     return None
                 self.references.append((v, f, line, sid, None))
                 return self.iris.ref(v)
@@ -591,11 +595,11 @@ class _Reader:
             return None
         rng = self.onto.ranges.get(prop, XSD + "string")
         if isinstance(v, (dict, list)):
-            self.problem(f, line, sid, f"{_local(prop)} takes a single value, not {type(v).__name__}")
+            self.problem(f, line, sid, f"{_local(prop)} takes single values, not a {type(v).__name__} (write the value itself)")
             return None
         if rng == XSD + "integer":
             if isinstance(v, bool) or not isinstance(v, int):
-                self.problem(f, line, sid, f"{_local(prop)} must be a whole number, not {v!r}")
+                self.problem(f, line, sid, f"{_local(prop)} must be a whole number, not {v!r} (write it without quotes, e.g. 2018)")
                 return None
             if prop in (OT + "year", OT + "periodStart", OT + "periodEnd", OT + "relationStart", OT + "commissioned", OT + "issuedNotBefore"):
                 if not self.check_year(f, line, sid, v):
@@ -603,14 +607,14 @@ class _Reader:
             return Lit(str(v), XSD + "integer")
         if rng == XSD + "decimal":
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                self.problem(f, line, sid, f"{_local(prop)} must be a number, not {v!r}")
+                self.problem(f, line, sid, f"{_local(prop)} must be a number, not {v!r} (write it without quotes, with a decimal point)")
                 return None
             if prop == OT + "purity" and not 0 <= v <= 100:
-                self.problem(f, line, sid, f"purity {v} % is outside 0-100 %")
+                self.problem(f, line, sid, f"purity {v} % is outside 0-100 % (give it in percent)")
             return Lit(_decimal(v), XSD + "decimal")
         if rng == XSD + "boolean":
             if not isinstance(v, bool):
-                self.problem(f, line, sid, f"{_local(prop)} must be true or false, not {v!r}")
+                self.problem(f, line, sid, f"{_local(prop)} must be true or false, not {v!r} (write true or false without quotes)")
                 return None
             return Lit("true" if v else "false", XSD + "boolean")
         if prop == OT + "commodityCode":
@@ -620,13 +624,13 @@ class _Reader:
                 return None
             return Lit(code)
         if not isinstance(v, (str, int, float)) or isinstance(v, bool):
-            self.problem(f, line, sid, f"{_local(prop)} must be text, not {v!r}")
+            self.problem(f, line, sid, f"{_local(prop)} must be text, not {v!r} (quote it)")
             return None
         return Lit(" ".join(str(v).split()))
 
     def check_year(self, f, line, sid, y) -> bool:
         if isinstance(y, bool) or not isinstance(y, int):
-            self.problem(f, line, sid, f"year {y!r} is not a whole number")
+            self.problem(f, line, sid, f"year {y!r} is not a whole number (write four digits without quotes)")
             return False
         if y > self.today.year:
             self.problem(f, line, sid, f"year {y} is in the future (a source can only report the past; check the figure)")
@@ -672,7 +676,7 @@ class _Reader:
             if expected and kind != "source":
                 types = self.entity_types.get(ref, [])
                 if types and not any(self.onto.is_a(t, expected) for t in types):
-                    self.problem(f, line, sid, f"{ref} is not a {_local(expected)}")
+                    self.problem(f, line, sid, f"{ref} is not a {_local(expected)} (refer to an entity of that kind)")
 
     def add_reference_statements(self):
         """Describe every country and region used, with ISO 3166 (pycountry) as the source."""

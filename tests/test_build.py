@@ -1,0 +1,133 @@
+"""The build: deterministic, atomic, reasoned, with provenance for every statement graph."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oretrace import build as build_mod
+from oretrace import query
+from oretrace.config import Settings
+from oretrace.store import current_release
+from oretrace.vocab import IRIs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _build_into(root: Path, build_dir: Path) -> build_mod.BuildResult:
+    os.environ["ORETRACE_BUILD"] = str(build_dir)
+    try:
+        return build_mod.build(Settings(root=root), quiet=True)
+    finally:
+        os.environ.pop("ORETRACE_BUILD", None)
+
+
+def test_manifest_matches_dumps(built):
+    rel = current_release(built)
+    man = json.loads((rel / "manifest.json").read_text())
+    assert set(man["dumps"]) == {"dataset.trig", "dataset.nq", "default.ttl", "default.jsonld", "void.ttl"}
+    for name, info in man["dumps"].items():
+        data = (rel / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == info["sha256"], name
+        assert len(data) == info["bytes"]
+    c = man["counts"]
+    assert c["curated_statements"] > 100 and c["sources"] > 10 and c["entities"] > 50
+    nq_lines = (rel / "dataset.nq").read_text().count("\n")
+    assert nq_lines == c["quads"]
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    a = _build_into(ROOT, tmp_path / "a")
+    b = _build_into(ROOT, tmp_path / "b")
+    assert a.manifest == b.manifest
+    for name in a.manifest["dumps"]:
+        assert (a.release / name).read_bytes() == (b.release / name).read_bytes(), name
+    assert (a.release / "manifest.json").read_bytes() == (b.release / "manifest.json").read_bytes()
+
+
+def test_failed_build_leaves_previous_release(minimal_project, tmp_path, monkeypatch):
+    project_copy = minimal_project
+    first = _build_into(project_copy, tmp_path / "b")
+    before = (tmp_path / "b" / "current").resolve()
+
+    def boom(*a, **k):
+        raise OSError("disk full (simulated)")
+
+    (project_copy / "data" / "entities" / "curators.yaml").write_text(
+        (project_copy / "data" / "entities" / "curators.yaml").read_text().replace("oretrace core team", "oretrace core team (changed)"))
+    monkeypatch.setattr(build_mod, "_write", boom)
+    with pytest.raises(OSError):
+        _build_into(project_copy, tmp_path / "b")
+    assert (tmp_path / "b" / "current").resolve() == before
+    assert json.loads((before / "manifest.json").read_text()) == first.manifest
+    leftovers = [p.name for p in (tmp_path / "b" / "releases").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_inferred_types_are_in_their_own_graph(built, store):
+    iris = IRIs(built.base)
+    res = query.run_store(store, query.with_prefixes(f"""
+        SELECT (COUNT(*) AS ?n) (SUM(IF(?p = rdf:type, 1, 0)) AS ?types) WHERE {{
+          GRAPH <{iris.inferred_graph}> {{ ?s ?p ?o }} }}"""))
+    n, types = (int(v.value) for v in res.rows[0])
+    assert n > 0 and n == types
+    # nothing inferred is also asserted in a statement graph
+    dup = query.run_store(store, query.with_prefixes(f"""
+        ASK {{ GRAPH <{iris.inferred_graph}> {{ ?s a ?c }} GRAPH ?g {{ ?s a ?c }}
+               FILTER(STRSTARTS(STR(?g), "{iris.base}/id/statement/")) }}"""))
+    assert dup.boolean is False
+    marked = query.run_store(store, query.with_prefixes(f"ASK {{ <{iris.inferred_graph}> a ot:InferredGraph ; prov:wasGeneratedBy ?a }}"))
+    assert marked.boolean
+
+
+def test_reasoner_classifies_defined_classes(built, store):
+    res = query.run_store(store, query.with_prefixes(f"""
+        SELECT ?x WHERE {{ GRAPH <{IRIs(built.base).inferred_graph}> {{ ?x a ot:IndiumBearingMineralExport }} }}"""))
+    assert len(res.rows) >= 1
+
+
+def test_every_statement_graph_has_source_and_locator(built, store):
+    iris = IRIs(built.base)
+    text = """
+        SELECT ?g WHERE {
+          GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "BASE/id/statement/"))
+          FILTER NOT EXISTS { GRAPH <PROV> {
+            ?g prov:wasDerivedFrom ?doc ; ot:citation ?c . ?c ot:document ?doc ; ot:locatorText ?loc } }
+        } LIMIT 5"""
+    res = query.run_store(store, query.with_prefixes(text.replace("BASE", iris.base).replace("PROV", iris.provenance_graph)))
+    assert res.rows == []
+
+
+def test_inconsistency_fails_the_build_naming_the_statement(minimal_project, tmp_path):
+    project_copy = minimal_project
+    (project_copy / "data" / "entities" / "zz-bad.yaml").write_text("""\
+curator: curator/oretrace-core
+curated_on: 2026-01-01
+source: oretrace-project
+entities:
+  - id: actor/contradiction
+    a: CivilSocietyOrganisation
+    label: An actor
+    at: {section: test}
+""")
+    src = project_copy / "data" / "sources" / "oretrace-project.yaml"
+    src.write_text(src.read_text().replace("statements: []", """statements:
+  - id: test/actor-is-a-flow
+    at: {section: test}
+    says: Declares that the actor is also a flow, which the ontology forbids.
+    assert:
+      - about: actor/contradiction
+        a: Flow"""))
+    env = dict(os.environ, ORETRACE_BUILD=str(tmp_path / "b"))
+    out = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(project_copy), "build", "-q"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 2, out.stderr
+    assert "inconsistent" in out.stderr
+    assert "test/actor-is-a-flow" in out.stderr and "entity/actor/contradiction" in out.stderr
+    assert not (tmp_path / "b" / "current").exists()
