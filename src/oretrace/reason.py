@@ -1,17 +1,25 @@
-"""Classify the curated graph with the HermiT reasoner (owlready2): the third stage.
+"""Classify the curated graph with the HermiT reasoner shipped in owlready2: the third stage.
 
 `infer(ontology, quads)` returns the inferred `rdf:type` triples: the defined classes HermiT
 places individuals in (indium-bearing export, 3TG material, ...) and every named superclass of
-each individual's types, minus what was asserted. An inconsistent graph raises
-`InconsistencyError` naming the statements that together cause it.
+each individual's types in the inferred class hierarchy, minus what was asserted. An
+inconsistent graph raises `InconsistencyError` naming the statements that together cause it.
+
+HermiT reads RDF/XML written by pyoxigraph (owlready2 cannot read Turtle) and is run through
+its command line, the same jar and Java settings that owlready2's `sync_reasoner_hermit` uses;
+its output (SubClassOf and Type axioms) is parsed here. Statement and citation metadata in the
+provenance graph are left out: they are checked by SHACL, not classified.
 """
 
 from __future__ import annotations
 
-import io
+import os
+import re
 import shutil
+import subprocess
+import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
@@ -19,6 +27,7 @@ from .ontology import Ontology
 from .vocab import OWL, RDF
 
 _TYPE = RDF + "type"
+_AXIOM = re.compile(r"^(SubClassOf|Type)\( <([^>]+)> <([^>]+)> \)$")
 
 
 class ReasonerError(Exception):
@@ -33,66 +42,91 @@ class InconsistencyError(Exception):
         super().__init__(detail)
 
 
-def _triples_nt(triples: Iterable[ox.Triple]) -> bytes:
-    return "".join(f"{t} .\n" for t in triples).encode("utf-8")
-
-
-def _hermit_types(nt: bytes) -> dict[str, set[str]]:
-    """Run HermiT on N-Triples; return every individual's named classes after reasoning."""
+def _java() -> list[str]:
     import owlready2
-    from owlready2.base import OwlReadyInconsistentOntologyError
 
-    if shutil.which("java") is None and not getattr(owlready2, "JAVA_EXE", None):
+    java = getattr(owlready2, "JAVA_EXE", "java")
+    if shutil.which(java) is None:
         raise ReasonerError("no Java runtime found: HermiT needs one (apt-get install -y default-jre-headless)")
-    world = owlready2.World()
-    onto = world.get_ontology("http://oretrace.invalid/reasoning-input")
-    onto.load(fileobj=io.BytesIO(nt), format="ntriples")
-    try:
-        with onto:
-            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-    except OwlReadyInconsistentOntologyError as e:
-        raise InconsistencyError([], str(e)) from None
-    except (owlready2.base.OwlReadyJavaError, FileNotFoundError, OSError) as e:
-        raise ReasonerError(f"HermiT failed to run: {e}") from e
-    out: dict[str, set[str]] = {}
-    for ind in world.individuals():
-        out[ind.iri] = {c.iri for c in ind.is_a if isinstance(c, owlready2.ThingClass)}
-    world.close()
-    return out
+    jar_dir = os.path.join(os.path.dirname(owlready2.__file__), "hermit")
+    memory = getattr(getattr(owlready2, "reasoning", None), "JAVA_MEMORY", 2000)
+    return [java, f"-Xmx{memory}M", "-cp", f"{jar_dir}{os.pathsep}{os.path.join(jar_dir, 'HermiT.jar')}",
+            "org.semanticweb.HermiT.cli.CommandLine"]
 
 
-def _consistent(nt: bytes) -> bool:
+def _hermit(triples: Iterable[ox.Triple]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Run HermiT: (direct types of each individual, direct superclasses of each class)."""
+    with tempfile.TemporaryDirectory(prefix="oretrace-hermit-") as tmp:
+        path = os.path.join(tmp, "input.owl")
+        ox.serialize(triples, path, format=ox.RdfFormat.RDF_XML)
+        try:
+            out = subprocess.run(_java() + ["-c", "-I", "file://" + path], capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise ReasonerError(f"HermiT failed to run: {e}") from e
+    if out.returncode != 0:
+        if "InconsistentOntologyException" in out.stderr:
+            raise InconsistencyError([], "HermiT found the ontology and data inconsistent")
+        raise ReasonerError(f"HermiT failed (exit {out.returncode}): {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else ''}")
+    types: dict[str, set[str]] = defaultdict(set)
+    supers: dict[str, set[str]] = defaultdict(set)
+    for line in out.stdout.splitlines():
+        m = _AXIOM.match(line.strip())
+        if m:
+            (types if m.group(1) == "Type" else supers)[m.group(2)].add(m.group(3))
+    return types, supers
+
+
+def _consistent(triples: list[ox.Triple]) -> bool:
     try:
-        _hermit_types(nt)
+        _hermit(triples)
         return True
     except InconsistencyError:
         return False
 
 
-def infer(onto: Ontology, asserted: Iterable[ox.Quad], graph_of: Callable[[ox.Quad], str] | None = None) -> list[ox.Triple]:
+def reasoning_input(quads: Iterable[ox.Quad], provenance_graph: str) -> list[ox.Quad]:
+    """The quads HermiT sees: statement graphs and source descriptions, not statement metadata."""
+    keep = []
+    for q in quads:
+        g = q.graph_name
+        if isinstance(g, ox.NamedNode) and g.value == provenance_graph:
+            s = q.subject.value if isinstance(q.subject, ox.NamedNode) else ""
+            if "/id/statement/" in s:
+                continue
+        keep.append(q)
+    return keep
+
+
+def infer(onto: Ontology, asserted: Iterable[ox.Quad]) -> list[ox.Triple]:
     """Inferred rdf:type triples for the asserted quads (all graphs merged)."""
     quads = list(asserted)
     onto_triples = list(ox.parse(onto.nquads, format=ox.RdfFormat.N_TRIPLES))
-    data_triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-    nt = _triples_nt(onto_triples) + _triples_nt(sorted(data_triples, key=str))
+    data_triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str)
     try:
-        after = _hermit_types(nt)
+        direct, supers = _hermit(onto_triples + data_triples)
     except InconsistencyError as e:
         culprits = explain(onto_triples, quads)
         raise InconsistencyError(culprits, f"the graph is inconsistent ({e}); statements involved: {', '.join(culprits) or 'not isolated'}") from None
+
+    def ancestors(c: str) -> set[str]:
+        seen, todo = {c}, [c]
+        while todo:
+            x = todo.pop()
+            for p in supers.get(x, set()) | onto.superclasses.get(x, {x}):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
 
     asserted_types: dict[str, set[str]] = defaultdict(set)
     for t in data_triples:
         if t.predicate.value == _TYPE and isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.NamedNode):
             asserted_types[t.subject.value].add(t.object.value)
     inferred = []
-    for ind in sorted(set(asserted_types) | set(after)):
-        if ind not in asserted_types:
-            continue  # ontology individuals and reasoner-internal nodes
-        types = set(asserted_types[ind]) | after.get(ind, set())
-        closure = set()
-        for c in types:
-            closure |= onto.superclasses.get(c, {c})
+    for ind in sorted(asserted_types):
+        closure: set[str] = set()
+        for c in asserted_types[ind] | direct.get(ind, set()):
+            closure |= ancestors(c)
         for c in sorted(closure - asserted_types[ind]):
             if c in onto.classes and c != OWL + "Thing":
                 inferred.append(ox.Triple(ox.NamedNode(ind), ox.NamedNode(_TYPE), ox.NamedNode(c)))
@@ -106,11 +140,10 @@ def explain(onto_triples: list[ox.Triple], quads: list[ox.Quad]) -> list[str]:
         key = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
         groups[key].append(ox.Triple(q.subject, q.predicate, q.object))
     keys = sorted(groups)
-    base_nt = _triples_nt(onto_triples)
 
     def consistent(subset: list[str]) -> bool:
         triples = {t for k in subset for t in groups[k]}
-        return _consistent(base_nt + _triples_nt(sorted(triples, key=str)))
+        return _consistent(onto_triples + sorted(triples, key=str))
 
     def qx(background: list[str], delta: bool, candidates: list[str]) -> list[str]:
         if delta and not consistent(background):
