@@ -553,7 +553,7 @@ class _Reader:
         if "value" not in q and not ("min" in q or "max" in q):
             self.problem(f, line, sid, "quantity needs 'value', or 'min' and/or 'max' (e.g. {value: 40, unit: t})")
             return
-        node.values.append((QUDT + "unit", UNITS[unit].iri))
+        node.values.append((QUDT + "hasUnit", UNITS[unit].iri))
         nums = {}
         for k, prop in (("value", QUDT + "numericValue"), ("min", OT + "minValue"), ("max", OT + "maxValue")):
             if k not in q:
