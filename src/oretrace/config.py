@@ -30,6 +30,10 @@ class Settings:
     root: Path
     base: str = DEFAULT_BASE
 
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root).resolve())
+        object.__setattr__(self, "base", self.base.rstrip("/"))
+
     @property
     def ontology_dir(self) -> Path:
         return self.root / "ontology"

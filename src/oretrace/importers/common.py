@@ -113,11 +113,15 @@ class Emitter:
         self.quads = 0
         self.described: set[str] = set()
         self.input_files = input_files
+        self.sample: list[str] = []     # the lines of the first statements, for a quick SHACL check
+        self.sample_until = 0
         self._header()
 
     # -- output
     def _add(self, s: str, p: str, o: str, g: str) -> None:
         self.lines.append(f"{s} {p} {o} {g} .\n")
+        if self.statements < self.sample_until or not self.statements:
+            self.sample.append(self.lines[-1])
 
     def flush(self) -> None:
         if self.lines:
@@ -202,6 +206,8 @@ class Emitter:
             self._add(cit, nt.iri(OT + k), nt.lit(str(v)), pg)
         self._add(cit, nt.iri(OT + "locatorText"), nt.lit(", ".join(f"{k} {v}" for k, v in locator.items())), pg)
         self.statements += 1
+        if len(self.lines) > 100_000:
+            self.flush()
 
     def reference(self, key: str, triples: list[tuple[str, str, str]], about: list[str], source: str,
                   locator: dict[str, str]) -> None:
