@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,7 +229,17 @@ def value_text(term, compact: bool = True, iris: IRIs | None = None) -> str:
     return str(term)
 
 
-def format_result(res: Result, fmt: str = "table", iris: IRIs | None = None, width: int = 40) -> str:
+def _fit_widths(widths: list[int], total: int) -> list[int]:
+    """Shrink the widest columns until the row fits in `total` characters (at least 8 each)."""
+    widths = list(widths)
+    while sum(widths) > total and max(widths) > 8:
+        i = widths.index(max(widths))
+        widths[i] -= 1
+    return widths
+
+
+def format_result(res: Result, fmt: str = "table", iris: IRIs | None = None, width: int | None = None) -> str:
+    """The result as an aligned table fitting `width` (default: the terminal), CSV, TSV or SPARQL JSON."""
     if res.boolean is not None:
         return json.dumps({"boolean": res.boolean}) if fmt == "json" else ("true" if res.boolean else "false")
     if res.triples is not None:
@@ -245,7 +256,8 @@ def format_result(res: Result, fmt: str = "table", iris: IRIs | None = None, wid
             w.writerow([value_text(v, compact=False) for v in row])
         return buf.getvalue()
     cells = [[value_text(v, iris=iris) for v in row] for row in res.rows]
-    widths = [min(width, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(res.columns)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(res.columns)]
+    widths = _fit_widths(widths, (width or shutil.get_terminal_size((120, 24)).columns) - 2 * (len(widths) - 1))
 
     def fit(s, w):
         return s if len(s) <= w else s[: w - 1] + "…"
