@@ -11,13 +11,14 @@ import hashlib
 import json
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__, curated, ontology, rdf, reason, store
+from . import __version__, curated, ontology, rdf, reason, rules, store
 from .config import Settings
 from .vocab import DCAT, DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, VOID, XSD, IRIs
 
@@ -116,13 +117,49 @@ def _validation_step(settings: Settings, st: ox.Store, iris: IRIs) -> list[ox.Qu
     return list(validate.build_step(settings, st, iris))
 
 
-def build(settings: Settings, quiet: bool = False) -> BuildResult:
-    """Run the whole data path and publish a new release; raise on any problem."""
-    iris = IRIs(settings.base)
-    progress = Progress(6, quiet)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+def import_files(settings: Settings, pending: dict[str, Path] | None = None) -> list[tuple[str, Path]]:
+    """The imports a build includes: every build/imports/<name>.nq, with pending ones added or replacing."""
+    files = {p.name[:-3]: p for p in sorted((settings.build_dir / "imports").glob("*.nq")) if not p.name.startswith(".")}
+    files.update(pending or {})
+    return sorted(files.items())
 
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
+def _concat(paths: list[Path], out: Path) -> None:
+    with open(out, "wb") as w:
+        for p in paths:
+            with open(p, "rb") as r:
+                shutil.copyfileobj(r, w, 1 << 22)
+
+
+def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Path] | None = None,
+          full_dumps_max: int | None = None) -> BuildResult:
+    """Run the whole data path and publish a new release; raise on any problem.
+
+    Imported data (`build/imports/*.nq`, see `oretrace import`) is bulk-loaded into the store
+    and classified by SPARQL rules (rules.py); the curated graph goes through HermiT. With
+    imports, the dumps are streamed: dataset.nq is the curated quads followed by each import
+    file and the rules' conclusions; TriG, Turtle and JSON-LD are written from the store up to
+    `full_dumps_max` quads (default FULL_DUMPS_MAX) and left out above it (manifest says so).
+    """
+    imports = import_files(settings, pending_imports)
+    if not imports:
+        return _build_curated(settings, quiet)
+    return _build_with_imports(settings, quiet, imports, FULL_DUMPS_MAX if full_dumps_max is None else full_dumps_max)
+
+
+FULL_DUMPS_MAX = 2_000_000
+
+
+def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: float):
+    iris = IRIs(settings.base)
     progress.step("reading ontology and curated files")
     onto = ontology.load(settings.ontology_dir)
     cur = curated.read(settings, onto)
@@ -138,7 +175,7 @@ def build(settings: Settings, quiet: bool = False) -> BuildResult:
 
     progress.step("reasoning with HermiT")
     t = time.perf_counter()
-    inferred_triples = reason.infer(onto, reason.reasoning_input(asserted, iris.provenance_graph))
+    inferred_triples = reason.infer(onto, asserted)
     ig = ox.NamedNode(iris.inferred_graph)
     inferred = [ox.Quad(x.subject, x.predicate, x.object, ig) for x in inferred_triples]
     mg = ox.NamedNode(iris.metadata_graph)
@@ -152,6 +189,15 @@ def build(settings: Settings, quiet: bool = False) -> BuildResult:
     ]
     timings["reason"] = time.perf_counter() - t
     progress.done(f"{len(inferred)} inferred types")
+    return onto, cur, asserted, onto_quads, inferred, meta
+
+
+def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
+    iris = IRIs(settings.base)
+    progress = Progress(6, quiet)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    onto, cur, asserted, onto_quads, inferred, meta = _curated_part(settings, progress, timings, t0)
 
     progress.step("loading the store")
     t = time.perf_counter()
@@ -214,3 +260,137 @@ def build(settings: Settings, quiet: bool = False) -> BuildResult:
     total = time.perf_counter() - t0
     progress.done(f"build/current -> {release.name}")
     return BuildResult(release, man, total, timings)
+
+
+def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str, Path]], full_max: int) -> BuildResult:
+    """The build when imports are present: stream them into the store, classify them by rules, stream the dumps."""
+    iris = IRIs(settings.base)
+    progress = Progress(7, quiet)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    staging = store.staging_dir(settings)
+    try:
+        st = ox.Store(str(staging / "store"))
+        # The imports are bulk-loaded on a second thread while HermiT classifies the curated graph.
+        load_errors: list[BaseException] = []
+        import_quads = {}
+
+        def load_imports():
+            try:
+                for name, path in imports:
+                    st.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+                    import_quads[name] = _count_lines(path)
+            except BaseException as e:  # re-raised on the main thread
+                load_errors.append(e)
+
+        loader = threading.Thread(target=load_imports, name="oretrace-import-loader", daemon=True)
+        t_load = time.perf_counter()
+        loader.start()
+        try:
+            onto, cur, asserted, onto_quads, inferred, meta = _curated_part(settings, progress, timings, t0)
+        finally:
+            loader.join()
+        if load_errors:
+            raise load_errors[0]
+
+        progress.step("loading the store")
+        t = time.perf_counter()
+        rules_activity = ox.NamedNode(iris.base + "/id/activity/rules-classification")
+        ig, mg = ox.NamedNode(iris.inferred_graph), ox.NamedNode(iris.metadata_graph)
+        meta = meta + [
+            ox.Quad(ig, ox.NamedNode(PROV + "wasGeneratedBy"), rules_activity, mg),
+            ox.Quad(rules_activity, ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Activity"), mg),
+            ox.Quad(rules_activity, ox.NamedNode(RDFS + "label"), ox.Literal(
+                "classification of imported data by SPARQL rules over Oxigraph, equivalent to the ontology's "
+                "defined classes, domains, ranges and superclasses", language="en"), mg),
+        ]
+        curated_quads = _sorted_quads(onto_quads + asserted + inferred + meta)
+        st.bulk_extend(curated_quads)
+        timings["load"] = time.perf_counter() - t_load
+        progress.done(f"{len(curated_quads)} curated quads, {sum(import_quads.values()):,} imported quads "
+                      f"from {len(imports)} import(s)")
+
+        progress.step("classifying imported data with SPARQL rules")
+        t = time.perf_counter()
+        rules_nq = staging / ".rules.nq"
+        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, nquads_out=rules_nq)
+        st.flush()
+        timings["rules"] = time.perf_counter() - t
+        progress.done(f"{stats['inferred']:,} types in {stats['rounds']} rounds")
+
+        report = _validation_step(settings, st, iris)
+        if report:
+            st.bulk_extend(report)
+            st.flush()
+
+        progress.step("writing dumps")
+        t = time.perf_counter()
+        head = staging / ".curated.nq"
+        _write(head, _sorted_quads(curated_quads + list(report)), ox.RdfFormat.N_QUADS)
+        _concat([head] + [p for _, p in imports] + [rules_nq], staging / "dataset.nq")
+        head.unlink()
+        rules_nq.unlink()
+        total = len(st)
+        dumps, left_out = {}, {}
+        for name, fmt in DUMPS.items():
+            path = staging / name
+            if name != "dataset.nq":
+                if total > full_max:
+                    left_out[name] = f"the graph has {total:,} quads, above the {full_max:,} for which this dump is written; use dataset.nq"
+                    continue
+                if fmt.supports_datasets:
+                    st.dump(str(path), fmt, prefixes=PREFIXES)
+                else:
+                    ox.serialize(st.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"), str(path), fmt,
+                                 prefixes=PREFIXES if fmt == ox.RdfFormat.TURTLE else None)
+            dumps[name] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "media_type": fmt.media_type}
+        content_hash = hashlib.sha256(b"".join(bytes.fromhex(dumps[n]["sha256"]) for n in sorted(dumps))).hexdigest()
+        version = f"{__version__}+{content_hash[:12]}"
+        triples_exact = total <= full_max
+        q = ("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+             if triples_exact else None)
+        n_triples = int(next(iter(st.query(q)))["n"].value) if q else total
+        n_entities = int(next(iter(st.query(
+            f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH <{iris.provenance_graph}> {{ ?g <{OT}about> ?x }} }}")))["n"].value)
+        n_graphs = int(next(iter(st.query("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { } }")))["n"].value)
+        counts = {
+            "statements": len(cur.statements),
+            "curated_statements": sum(1 for s in cur.statements if not s.id.startswith(("iso-3166/", "geonames/"))),
+            "sources": len(cur.sources),
+            "entities": n_entities,
+            "quads": total,
+            "triples": n_triples,
+            "triples_exact": triples_exact,
+            "graphs": n_graphs,
+            "inferred": len(inferred) + stats["inferred"],
+            "inferred_by_rules": stats["inferred"],
+            "ontology_triples": len(onto_quads),
+            "imported_quads": sum(import_quads.values()),
+        }
+        examples = sorted({q.subject.value for q in asserted if "/id/site/" in q.subject.value
+                           and isinstance(q.subject, ox.NamedNode)})[:3]
+        del st
+        void = dataset_description(iris, version, counts, dumps, examples)
+        _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
+        dumps["void.ttl"] = {"sha256": _sha256(staging / "void.ttl"), "bytes": (staging / "void.ttl").stat().st_size,
+                             "media_type": "text/turtle"}
+        man = {"name": "oretrace", "version": version, "base": settings.base, "counts": counts, "dumps": dumps,
+               "graphs": {"ontology": iris.ontology_graph, "provenance": iris.provenance_graph,
+                          "inferred": iris.inferred_graph, "metadata": iris.metadata_graph,
+                          "statements": iris.base + "/id/statement/"},
+               "imports": {name: {"sha256": _sha256(path), "quads": import_quads[name]} for name, path in imports},
+               "reasoning": {"hermit_types": len(inferred), "rules_types": stats["inferred"],
+                             "rules_rounds": stats["rounds"], "rules_by_rule": stats["by_rule"]}}
+        if left_out:
+            man["dumps_left_out"] = left_out
+        (staging / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True) + "\n")
+        timings["dumps"] = time.perf_counter() - t
+        progress.done(f"{len(dumps)} dumps, version {version}")
+
+        progress.step("publishing the release")
+        release = store.publish_release(settings, staging, version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    progress.done(f"build/current -> {release.name}")
+    return BuildResult(release, man, time.perf_counter() - t0, timings)

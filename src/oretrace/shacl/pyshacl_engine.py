@@ -58,7 +58,7 @@ class PyshaclEngine:
         data = rdflib_graph(self.data_triples)
         shapes = rdflib_graph(self.shapes_triples)
         _, results_graph, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
-                                               allow_warnings=True, abort_on_first=False, inplace=True)
+                                               abort_on_first=False, inplace=True)
         triples = [ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in results_graph]
         g = Graph(triples)
         shapes = Graph(self.shapes_triples)

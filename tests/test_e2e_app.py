@@ -1,0 +1,151 @@
+"""End-to-end: the app under `streamlit run` on a free loopback port, driven in a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+
+import pytest
+
+from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (the README's test command does)", allow_module_level=True)
+
+PAGES = ["", "chain", "entity", "findings", "sources", "sparql"]
+
+
+@pytest.fixture(scope="module")
+def app_url(built):
+    with running_app(built.root, built.build_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.outside = []  # requests that leave the loopback server
+    pg.dialogs = []
+    pg.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(app_url)
+          and not r.url.startswith(app_url.replace("http", "ws")) and pg.outside.append(r.url))
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    ctx.close()
+
+
+def test_every_page_opens_without_error_or_internet(page, app_url):
+    for path in PAGES:
+        page.goto(f"{app_url}/{path}")
+        wait_idle(page)
+        assert page.locator("[data-testid=stException]").count() == 0, path
+        assert page.locator("[data-testid=stMain] h1").first.inner_text().strip()
+    assert page.outside == []
+
+
+def test_pick_an_entity_and_see_a_citation(page, app_url):
+    page.goto(f"{app_url}/entity")
+    wait_idle(page)
+    page.get_by_label("Search by name").fill("Auby")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("a[href*='entity?iri=']")
+    page.locator("a[href*='entity?iri=']", has_text="Auby").first.click()
+    page.wait_for_url("**/entity?iri=*")
+    wait_idle(page)
+    page.wait_for_selector("th:has-text('who says so')")
+    cite = page.locator(".ot-cite").first.inner_text()
+    assert "section" in cite or "page" in cite or "paragraph" in cite, cite
+    assert page.locator(".ot-cite a[href*='id%2Fsource%2F']").count() > 0
+
+
+def test_sankey_and_map_render_and_click_through(page, app_url):
+    page.goto(f"{app_url}/chain?material=all")
+    wait_idle(page)
+    page.wait_for_selector("svg.ot-sankey", state="visible")
+    assert page.locator("svg.ot-sankey").bounding_box()["height"] > 100
+    assert page.locator("svg.ot-sankey a.ot-band path").count() > 0
+    page.wait_for_selector(".ot-map[data-ready='1']", timeout=20_000)
+    assert page.locator(".ot-map path.leaflet-interactive").count() > 50  # country outlines and routes
+    assert page.locator(".ot-map .ot-point").count() > 0
+    page.wait_for_selector("svg.ot-network", state="visible")
+    assert page.locator("svg.ot-network circle").count() > 1
+    href = page.locator("svg.ot-sankey a.ot-node").first.get_attribute("href")
+    page.locator("svg.ot-sankey a.ot-node rect").first.click(force=True)
+    page.wait_for_url("**/entity?iri=*")
+    assert urllib.parse.urlparse(page.url).query == urllib.parse.urlparse(href).query
+    wait_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def _type_query(page, text: str) -> None:
+    page.wait_for_selector(".ot-yasqe[data-ready='1'] .CodeMirror", timeout=20_000)
+    page.locator(".ot-yasqe .CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+    page.get_by_role("button", name="Run query").click()
+
+
+def test_run_a_query_and_see_its_table(page, app_url, built):
+    from oretrace import query
+
+    cat = query.catalogue(built.queries_dir)
+    page.goto(f"{app_url}/sparql")
+    wait_idle(page)
+    if cat:
+        name = next(iter(cat))
+        page.goto(f"{app_url}/sparql?name={name}")
+        wait_idle(page)
+    else:
+        _type_query(page, "SELECT ?flow ?label WHERE { ?flow a ot:Flow ; rdfs:label ?label } ORDER BY ?flow LIMIT 5")
+    page.wait_for_selector("table.ot-table tbody tr", timeout=20_000)
+    assert page.locator("table.ot-table tbody tr").count() >= 1
+    if not cat:
+        assert page.locator("table.ot-table tbody tr").count() == 5
+        assert page.locator("table.ot-table a[href*='id%2Fflow%2F']").count() == 5
+    assert "sparql?q=" in page.locator("a", has_text="this query").get_attribute("href")
+
+
+def test_update_query_is_refused_in_plain_words(page, app_url, store):
+    before = len(store)
+    page.goto(f"{app_url}/sparql")
+    wait_idle(page)
+    _type_query(page, "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    page.wait_for_selector("[data-testid=stAlertContentError]", timeout=20_000)
+    assert "only reads the graph" in page.locator("[data-testid=stAlertContentError]").inner_text()
+    assert len(store) == before
+
+
+def test_hostile_label_does_nothing(browser, project_copy, tmp_path):
+    from test_app import HOSTILE_LABEL, build_hostile
+
+    build_dir = tmp_path / "hostile-build"
+    iri = build_hostile(project_copy, build_dir)
+    with running_app(project_copy, build_dir) as url:
+        ctx = browser.new_context()
+        pg = ctx.new_page()
+        dialogs = []
+        pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for path in (f"entity?iri={urllib.parse.quote(iri, safe='')}", "entity?q=hostile", "chain?material=all", "sources"):
+            pg.goto(f"{url}/{path}")
+            wait_idle(pg)
+            pg.wait_for_timeout(500)
+        pg.goto(f"{url}/entity?iri={urllib.parse.quote(iri, safe='')}")
+        wait_idle(pg)
+        assert pg.locator("[data-testid=stMain] h1").first.inner_text().strip() == HOSTILE_LABEL
+        assert pg.locator("[data-testid=stMain] script").count() == 0
+        assert pg.locator("a[href^='javascript' i]").count() == 0
+        assert pg.locator("[data-testid=stMain] img[src='x']").count() == 0
+        assert dialogs == []
+        ctx.close()
