@@ -25,8 +25,8 @@ from views import {page}
 """
 
 
-def page(name: str, **params) -> AppTest:
-    at = AppTest.from_string(SCRIPT.format(app=str(APP), page=name), default_timeout=60)
+def page(view: str, **params) -> AppTest:
+    at = AppTest.from_string(SCRIPT.format(app=str(APP), page=view), default_timeout=60)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -226,3 +226,15 @@ def test_hostile_label_is_escaped_everywhere(hostile):
     at = page("entity", q="hostile")
     body = html_of(at)
     assert "<script>" not in body and "&lt;script&gt;" in body
+
+
+def test_catalogue_query_loads_from_its_permalink_and_runs(env):
+    cat = query.catalogue(env.queries_dir)
+    if not cat:
+        pytest.skip("queries/ holds no catalogue query yet")
+    for nq in cat.values():  # every catalogue query is accepted as read-only
+        assert appdata.check_read_only(query.bind(nq, {}, appdata.IRIs(env.base))) in appdata.READ_FORMS
+    name = next(iter(cat))
+    at = page("sparql", name=name)
+    assert not at.error, [e.value for e in at.error]
+    assert any("row" in m.value or "triple" in m.value or "Answer" in m.value for m in [*at.markdown, *at.success])

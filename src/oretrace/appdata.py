@@ -134,10 +134,20 @@ class UserResult:
     seconds: float = 0.0
 
 
+_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+
+
+def _skeleton(text: str) -> str:
+    """The query with comments removed and every string and IRI emptied, so keywords can be read safely."""
+    def repl(m):
+        t = m.group(0)
+        return " " if t.startswith("#") else ('""' if t[0] in "\"'" else "<>")
+    return _TOKENS.sub(repl, text)
+
+
 def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT, DESCRIBE, or the first keyword of an update (INSERT, DELETE, ...)."""
-    body = re.sub(r"(?m)#[^\n]*$", "", text)
-    body = re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", body)
+    body = re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)\s*)*", "", _skeleton(text))
     m = re.match(r"\s*(\w+)", body)
     return m.group(1).upper() if m else ""
 
@@ -150,8 +160,8 @@ def check_read_only(text: str) -> str:
     if form not in READ_FORMS:
         raise AppError(f"This is a SPARQL Update ({form}). The app only reads the graph: "
                        "write a SELECT, ASK, CONSTRUCT or DESCRIBE query instead.")
-    if re.search(r"(?i)\b(INSERT|DELETE)\s+(DATA|WHERE)?\s*\{|\b(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\s+(SILENT\s+)?(GRAPH|DEFAULT|NAMED|ALL|<)", 
-                 re.sub(r'"[^"\n]*"|\'[^\'\n]*\'|<[^>\s]*>|#[^\n]*', " ", text)):
+    if re.search(r"(?i)\b(INSERT|DELETE)\s+(DATA\s*)?(WHERE\s*)?\{|\b(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\s+(SILENT\s+)?(GRAPH|DEFAULT|NAMED|ALL|<)",
+                 _skeleton(text)):
         raise AppError("The query contains a SPARQL Update operation. The app only reads the graph.")
     return form
 

@@ -302,7 +302,7 @@ class _Reader:
         if m.get("description"):
             node.values.append((DCTERMS + "description", Lit(" ".join(str(m["description"]).split()), lang="en")))
         allowed = {"id", "a", "title", "cited_as", "creator", "publisher", "year", "year_not_before", "url",
-                   "language", "description", "at", "package", "part_of", "produced_by_project", "cites", "translation_of", "same_work_as"}
+                   "language", "description", "at", "package", "part_of", "produced_by_project", "cites"}
         for key in m:
             if key in allowed:
                 continue

@@ -78,6 +78,9 @@ def curation_quads(cur: Curation, iris: IRIs) -> Iterator[ox.Quad]:
     for sid in sorted(cur.sources):
         src = cur.sources[sid]
         yield from node_quads(src.node, pg)
+        s = ox.NamedNode(src.node.iri)
+        yield ox.Quad(s, ox.NamedNode(OT + "curatedFile"), ox.Literal(src.file), pg)
+        yield ox.Quad(s, ox.NamedNode(OT + "curatedLine"), ox.Literal(str(src.line), datatype=ox.NamedNode(XSD + "integer")), pg)
         if src.described_by and src.locator:
             cit = ox.NamedNode(src.node.iri + "#citation")
             yield ox.Quad(ox.NamedNode(src.node.iri), ox.NamedNode(OT + "citation"), cit, pg)

@@ -1,0 +1,69 @@
+"""Time from navigation to fully rendered content for each page of the app, in a real headless Chromium.
+
+Usage: python bench/bench_app.py [--runs 5] [--screenshots DIR]
+Reads the last build (build/current, or $ORETRACE_BUILD). Prints one line per page: median and worst
+seconds over the runs (the first, cold load of each page is reported apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+from oretrace.config import settings
+
+# page path, and what must be on screen for the page to count as rendered
+PAGES = [
+    ("overview", "", ".ot-chain"),
+    ("supply chain", "chain?material=all", "svg.ot-sankey >> nth=0"),
+    ("supply chain map", "chain?material=all", ".ot-map[data-ready='1']"),
+    ("entity", "entity?iri=" + urllib.parse.quote("https://w3id.org/oretrace/id/site/nyrstar-auby", safe=""), ".ot-cite"),
+    ("findings", "findings", "[data-testid=stMetric]"),
+    ("sources", "sources", "table.ot-table"),
+    ("sparql editor", "sparql", ".ot-yasqe[data-ready='1'] .CodeMirror"),
+    ("sparql result", "sparql?q=" + urllib.parse.quote("SELECT ?f ?l WHERE { ?f a ot:Flow ; rdfs:label ?l } LIMIT 50"),
+     "table.ot-table tbody tr"),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--screenshots", type=Path, help="save one screenshot of each page here")
+    args = ap.parse_args()
+    s = settings()
+    results = {}
+    with running_app(s.root, s.build_dir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        for name, path, ready in PAGES:
+            times = []
+            for i in range(args.runs + 1):
+                t0 = time.perf_counter()
+                page.goto(f"{url}/{path}")
+                page.wait_for_selector(ready, state="attached", timeout=30_000)
+                wait_idle(page)
+                times.append(time.perf_counter() - t0)
+            results[name] = times
+            if args.screenshots:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(args.screenshots / f"{name.replace(' ', '-')}.png"))
+            print(f"{name:18} cold {times[0]:5.2f} s   median {statistics.median(times[1:]):5.2f} s   "
+                  f"worst {max(times[1:]):5.2f} s", file=sys.stderr, flush=True)
+        browser.close()
+    worst = max(max(t[1:]) for t in results.values())
+    print(f"slowest warm page load: {worst:.2f} s (target < 2 s)")
+    return 0 if worst < 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
