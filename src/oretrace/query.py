@@ -99,7 +99,23 @@ def bind(nq: NamedQuery, values: dict[str, str], iris: IRIs) -> str:
         terms.append(_term_text(p, raw, iris))
     if not names:
         return nq.text
-    return f"{nq.text.rstrip()}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+    values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+    # at the head of the outermost WHERE block, so the bindings narrow the query from the start
+    body = _blank_comments(nq.text)
+    m = _OUTER_WHERE.search(body)
+    assigned = any(re.search(rf"(?i)\bAS\s+{re.escape(n)}\b", body) for n in names)  # BIND(.. AS ?p) must come first
+    if m and not assigned:
+        return f"{nq.text[:m.end()]}\n  {values}\n{nq.text[m.end():]}"
+    return f"{nq.text.rstrip()}\n{values}\n"
+
+
+_OUTER_WHERE = re.compile(r"(?i)\bWHERE\s*\{")
+
+
+def _blank_comments(text: str) -> str:
+    """The text with comments replaced by spaces of the same length (IRIs and strings kept)."""
+    return re.sub(r"(<[^>\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')|#[^\n]*",
+                  lambda m: m.group(1) if m.group(1) else " " * len(m.group(0)), text)
 
 
 def _term_text(p: Param, raw: str, iris: IRIs) -> str:
@@ -158,6 +174,8 @@ def run_endpoint(url: str, query: str, timeout: int = 30) -> Result:
     kind = _query_form(query)
     sw = SPARQLWrapper(url)
     sw.setQuery(query)
+    # SPARQLWrapper guesses the form from the text, and comment words such as "load" fool it
+    sw.queryType = kind if kind in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") else "SELECT"
     sw.setTimeout(timeout)
     sw.setMethod("POST")
     try:
@@ -168,7 +186,8 @@ def run_endpoint(url: str, query: str, timeout: int = 30) -> Result:
                 data = data.encode()
             if not isinstance(data, bytes):
                 data = data.serialize(format="nt").encode()
-            return Result(triples=list(ox.parse(data, format=ox.RdfFormat.TURTLE)))
+            return Result(triples=[ox.Triple(q.subject, q.predicate, q.object)
+                                   for q in ox.parse(data, format=ox.RdfFormat.TURTLE)])
         sw.setReturnFormat(JSON)
         data = sw.query().convert()
     except SPARQLWrapperException as e:

@@ -108,7 +108,10 @@ def path_sparql(g: Graph, p) -> str:
             if not inner.startswith(("(", "<")):
                 inner = f"({inner})"
             return "(" + fmt.format(inner) + ")"
-    raise ShapesError(f"{p} is not a well-formed SHACL path")
+    preds = sorted(str(q).strip("<>").replace(SH, "sh:") for q in (g.spo.get(p) or {}))
+    raise ShapesError(f"a path node with {', '.join(preds) or 'no properties'} is not a well-formed SHACL path "
+                      "(use an IRI, a list, sh:alternativePath, sh:inversePath, sh:zeroOrMorePath, sh:oneOrMorePath "
+                      "or sh:zeroOrOnePath)")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from .model import RDF, VIOLATION, Graph, Report, Result, path_sparql, sh
+from .model import RDF, VIOLATION, Graph, Report, Result, ShapesError, path_sparql, sh
 
 
 def _to_rdflib(t):
@@ -54,11 +54,15 @@ class PyshaclEngine:
 
     def validate(self) -> Report:
         import pyshacl
+        from pyshacl import errors
 
         data = rdflib_graph(self.data_triples)
         shapes = rdflib_graph(self.shapes_triples)
-        _, results_graph, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
-                                               abort_on_first=False, inplace=True)
+        try:
+            _, results_graph, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
+                                                   abort_on_first=False, inplace=True)
+        except (errors.ShapeLoadError, errors.ConstraintLoadError, errors.ReportableRuntimeError) as e:
+            raise ShapesError(" ".join(str(getattr(e, "message", e)).split())) from None
         triples = [ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in results_graph]
         g = Graph(triples)
         shapes = Graph(self.shapes_triples)
