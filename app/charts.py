@@ -13,12 +13,28 @@ from ui import entity_href, esc
 PALETTE = {"Site": "#2f6f8f", "Actor": "#b5651d", "Place": "#5b8c3a", "Material": "#7a4e9c", "Other": "#666"}
 
 
-def sankey_links(flows: list[dict], include_unknown: bool = True) -> tuple[list[dict], list[dict]]:
+def _nested(items: list[str], within: set[tuple[str, str]], outward: bool) -> list[list[str]]:
+    """Items as chains of containment: a site stated with its country gives [site, country] (outward)
+    or [country, site]; items that do not contain one another stay apart."""
+    inner = [i for i in items if not any((j, i) in within for j in items if j != i)]
+    chains = []
+    for i in inner:
+        outer = sorted((j for j in items if (i, j) in within), key=lambda j: -sum((j, k) in within for k in items))
+        chain = [i] + outer
+        chains.append(chain if outward else chain[::-1])
+    return chains
+
+
+def sankey_links(flows: list[dict], include_unknown: bool = True,
+                 within: set[tuple[str, str]] | None = None) -> tuple[list[dict], list[dict]]:
     """(links, skipped): one band per flow leg start -> via... -> end, weighted by tonnes.
 
-    A flow whose parts are all in the selection is drawn through its parts; a flow with several
-    starts or ends is split equally between them (the note on each band says so).
+    A flow whose parts are in the selection is drawn through its parts; a flow with several
+    starts or ends is split equally between them (the note on each band says so), except that an
+    end stated together with the place it lies in (Nyrstar Auby and France) is drawn through that
+    place. A flow without a stated tonnage gets a nominal width; a stated zero is drawn as a hairline.
     """
+    within = within or set()
     drawn_parents = {p for f in flows for p in f["parents"]}
     known = [f["tonnes"] for f in flows if f["tonnes"]]
     nominal = max(known) * 0.04 if known else 1.0
@@ -35,13 +51,14 @@ def sankey_links(flows: list[dict], include_unknown: bool = True) -> tuple[list[
         if f["tonnes"] is None and not include_unknown:
             skipped.append({**f, "why": "no tonnage stated"})
             continue
-        pairs = [(s, e) for s in starts for e in ends if s != e]
+        pairs = [(s, e) for s in _nested(starts, within, True) for e in _nested(ends, within, False)
+                 if s[0] != e[-1] and not set(s) & set(e)]
         if not pairs:
             skipped.append({**f, "why": "starts and ends at the same place"})
             continue
-        weight = (f["tonnes"] if f["tonnes"] else nominal) / len(pairs)
+        weight = (f["tonnes"] if f["tonnes"] is not None else nominal) / len(pairs)
         for s, e in pairs:
-            chain = [s] + [v for v in f["via"] if v not in (s, e)] + [e]
+            chain = s + [v for v in f["via"] if v not in s + e] + e
             for a, b in zip(chain, chain[1:]):
                 links.append({"source": a, "target": b, "weight": max(weight, nominal * 0.25), "flow": f,
                               "split": len(pairs) > 1})

@@ -18,6 +18,39 @@ function loadCss(href) { return once(href, () => new Promise((ok) => { const l =
 """ % STATIC
 
 _MAP_JS = _LOADER + r"""
+function unwrapRing(ring) {
+  // Rings that cross the antimeridian jump by ~360 degrees of longitude; make them continuous
+  // (Russia, Fiji reach past 180) and close a ring that goes round a pole (Antarctica) along the pole.
+  let jumps = 0;
+  for (let i = 1; i < ring.length; i++) if (Math.abs(ring[i][0] - ring[i - 1][0]) > 180) jumps++;
+  if (jumps === 0) return ring;
+  let pts = ring.slice();
+  if (jumps % 2 === 1) {
+    let cut = 1;
+    while (cut < pts.length && Math.abs(pts[cut][0] - pts[cut - 1][0]) <= 180) cut++;
+    pts = pts.slice(cut).concat(pts.slice(1, cut));
+  }
+  const out = [pts[0].slice()];
+  let shift = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const d = pts[i][0] - pts[i - 1][0];
+    if (d > 180) shift -= 360; else if (d < -180) shift += 360;
+    out.push([pts[i][0] + shift, pts[i][1]]);
+  }
+  if (jumps % 2 === 1) {
+    const pole = out.reduce((s, p) => s + p[1], 0) < 0 ? -89.9 : 89.9;
+    out.push([out[out.length - 1][0], pole], [out[0][0], pole], out[0].slice());
+  }
+  return out;
+}
+function cleanShapes(fc) {
+  fc.features.forEach(f => {
+    const g = f.geometry; if (!g) return;
+    if (g.type === "Polygon") g.coordinates = g.coordinates.map(unwrapRing);
+    else if (g.type === "MultiPolygon") g.coordinates = g.coordinates.map(poly => poly.map(unwrapRing));
+  });
+  return fc;
+}
 function mainCentre(layer) {
   // the centre of the largest polygon, so that overseas territories do not pull the point away
   let best = null, area = -1;
@@ -39,6 +72,10 @@ function popupFor(item) {
   if (item.note) { const p = document.createElement("div"); p.textContent = item.note; p.style.color = "#555"; div.appendChild(p); }
   return div;
 }
+function laidOut(el) {
+  // resolves once the element has a width (Streamlit may mount the component before layout)
+  return new Promise(ok => { const check = () => (el.clientWidth > 0 ? ok() : requestAnimationFrame(check)); check(); });
+}
 export default async function (component) {
   const { parentElement, data } = component;
   await loadCss(STATIC + "leaflet/leaflet.css");
@@ -46,39 +83,66 @@ export default async function (component) {
   await loadScript(STATIC + "topojson/topojson-client.min.js");
   let el = parentElement.querySelector(".ot-map");
   if (!el) { el = document.createElement("div"); el.className = "ot-map"; parentElement.appendChild(el); }
+  el.removeAttribute("data-ready");
   el.style.height = (data.height || 460) + "px"; el.style.background = "#dfe9f0";
+  if (el._observer) { el._observer.disconnect(); el._observer = null; }
   if (el._map) { el._map.remove(); el._map = null; }
-  const map = L.map(el, { attributionControl: false, worldCopyJump: false, minZoom: 1, maxZoom: 12 });
+  await laidOut(el);
+  const map = L.map(el, { attributionControl: false, worldCopyJump: false, minZoom: 1, maxZoom: 12, zoomSnap: 0.25 });
   el._map = map;
-  map.setView([20, 0], 1);
   const world = await once("world", () => fetch(STATIC + "world/countries-110m.json").then(r => r.json()));
-  const shapes = topojson.feature(world, world.objects.countries);
+  const shapes = cleanShapes(topojson.feature(world, world.objects.countries));
   const lit = new Set((data.countries || []).map(String));
   const centres = {};
-  L.geoJSON(shapes, {
-    style: f => ({ color: "#8a96a3", weight: 0.6, fillColor: lit.has(String(f.id)) ? "#bcd6e4" : "#f4f3ee", fillOpacity: 1 }),
+  const outlines = L.geoJSON(shapes, {
+    style: f => ({ color: "#8a96a3", weight: 0.6, fillColor: lit.has(String(f.id)) ? "#bcd6e4" : "#f4f3ee", fillOpacity: 1,
+                   className: lit.has(String(f.id)) ? "ot-country ot-country-lit" : "ot-country" }),
     onEachFeature: (f, layer) => { centres[String(f.id)] = mainCentre(layer); },
-  }).addTo(map);
-  for (let lat = -60; lat <= 80; lat += 20) L.polyline([[lat, -180], [lat, 180]], { color: "#b8c4cc", weight: 0.5, dashArray: "3,4", interactive: false }).addTo(map);
-  for (let lon = -180; lon <= 180; lon += 30) L.polyline([[-85, lon], [85, lon]], { color: "#b8c4cc", weight: 0.5, dashArray: "3,4", interactive: false }).addTo(map);
+  });
   const where = (end) => end.lat !== undefined && end.lat !== null ? L.latLng(end.lat, end.lon) : (end.country ? centres[String(end.country)] : null);
-  const bounds = [];
+  const bounds = [], sites = [], routes = [], points = [];
   (data.routes || []).forEach(r => {
     const a = where(r.from), b = where(r.to);
     if (!a || !b) return;
-    const line = L.polyline([a, b], { color: r.colour || "#2f6f8f", weight: r.weight || 2, opacity: 0.75, className: "ot-route" });
-    line.bindTooltip(r.label, { sticky: true }); line.bindPopup(popupFor(r)); line.addTo(map);
-    bounds.push(a, b);
+    const line = L.polyline([a, b], { color: r.colour || "#2f6f8f", weight: r.weight || 2, opacity: 0.8, className: "ot-route" });
+    line.bindTooltip(r.label, { sticky: true }); line.bindPopup(popupFor(r));
+    routes.push(line); bounds.push(a, b);
   });
   (data.points || []).forEach(p => {
     const at = where(p); if (!at) return;
-    const m = L.circleMarker(at, { radius: p.radius || 6, color: "#fff", weight: 1, fillColor: p.colour || "#b5651d", fillOpacity: 0.95, className: "ot-point" });
-    m.bindTooltip(p.label); m.bindPopup(popupFor(p)); m.addTo(map);
-    bounds.push(at);
+    const m = L.circleMarker(at, { radius: p.radius || 6, color: "#fff", weight: 1.5, fillColor: p.colour || "#b5651d", fillOpacity: 0.95, className: "ot-point" });
+    m.bindTooltip(p.label); m.bindPopup(popupFor(p));
+    points.push(m); if (p.fit !== false) sites.push(at);
   });
-  if (bounds.length) map.fitBounds(L.latLngBounds(bounds).pad(0.15)); else map.setView([20, 0], 1);
+  // open on the sites when there are several (far destination countries stay one zoom-out away)
+  const view = data.fitSites && sites.length >= 2 ? sites : bounds.concat(sites);
+  const fit = () => {
+    map.invalidateSize(false);
+    if (view.length) map.fitBounds(L.latLngBounds(view).pad(0.12), { maxZoom: data.maxZoom || 6, animate: false });
+    else map.setView([20, 0], 1, { animate: false });
+  };
+  fit();
+  outlines.addTo(map);
+  for (let lat = -60; lat <= 80; lat += 20) L.polyline([[lat, -180], [lat, 180]], { color: "#b8c4cc", weight: 0.5, dashArray: "3,4", interactive: false }).addTo(map);
+  for (let lon = -180; lon <= 180; lon += 30) L.polyline([[-85, lon], [85, lon]], { color: "#b8c4cc", weight: 0.5, dashArray: "3,4", interactive: false }).addTo(map);
+  routes.forEach(l => l.addTo(map));
+  points.forEach(m => m.addTo(map));
+  if (points.length || routes.length) {
+    const legend = L.control({ position: "bottomleft" });
+    legend.onAdd = () => { const d = L.DomUtil.create("div", "ot-map-legend"); d.textContent = data.legend || "";
+      d.style.cssText = "background:rgba(255,255,255,0.9);padding:3px 8px;font:12px sans-serif;color:#333;border-radius:4px;white-space:pre-line"; return d; };
+    if (data.legend) legend.addTo(map);
+  }
+  // refit when Streamlit changes the width, until the reader moves the map
+  let moved = false;
+  ["mousedown", "wheel", "touchstart", "keydown"].forEach(ev => el.addEventListener(ev, () => { moved = true; }, { once: true, passive: true }));
+  let width = el.clientWidth;
+  el._observer = new ResizeObserver(() => { if (el.clientWidth !== width && el.clientWidth > 0) { width = el.clientWidth; if (moved) map.invalidateSize(false); else fit(); } });
+  el._observer.observe(el);
   el.setAttribute("data-ready", "1");
-  return () => { if (el._map) { el._map.remove(); el._map = null; } };
+  el.setAttribute("data-points", String(points.length));
+  el.setAttribute("data-routes", String(routes.length));
+  return () => { if (el._observer) el._observer.disconnect(); if (el._map) { el._map.remove(); el._map = null; } };
 }
 """
 
@@ -118,9 +182,15 @@ _map = st.components.v2.component("oretrace_map", html="<div></div>", js=_MAP_JS
 _editor = st.components.v2.component("oretrace_sparql_editor", html="<div></div>", js=_EDITOR_JS, isolate_styles=False)
 
 
-def leaflet_map(points: list[dict], routes: list[dict], countries: list[str], key: str, height: int = 460) -> None:
-    """A Leaflet map: country outlines (world-atlas), points and straight routes, each with a link."""
-    _map(key=key, data={"points": points, "routes": routes, "countries": countries, "height": height}, height=height + 10)
+def leaflet_map(points: list[dict], routes: list[dict], countries: list[str], key: str, height: int = 460,
+                legend: str = "", fit_sites: bool = False) -> None:
+    """A Leaflet map: country outlines (world-atlas), points and straight routes, each with a link.
+
+    The map opens fitted to the points and routes, or with `fit_sites` to the points alone when
+    there are at least two (a point with `"fit": False` is shown but not fitted).
+    """
+    _map(key=key, data={"points": points, "routes": routes, "countries": countries, "height": height, "legend": legend,
+                        "fitSites": fit_sites}, height=height + 10)
 
 
 def sparql_editor(query: str, key: str, height: int = 300):

@@ -4,7 +4,8 @@
 
 Reads the current build (`oretrace build` first; ORETRACE_BUILD is honoured). Each engine runs in
 its own process so that its peak memory (max RSS) is its own. Prints one line per engine: triples,
-findings, best wall time of the repeats, and peak RSS.
+findings, best wall time of the repeats for the validation alone and for all of `oretrace validate`
+but the printing (store copy, validation, lookup of labels and curated statements), and peak RSS.
 """
 
 from __future__ import annotations
@@ -33,7 +34,15 @@ def measure(engine: str, repeat: int) -> dict:
         report = validate.shacl.validate(st, shapes, engine=engine)
         times.append(time.perf_counter() - t0)
         n = len(report.results)
-    return {"engine": engine, "triples": triples, "findings": n, "best_s": min(times),
+    # the whole of `oretrace validate` but the output: copy without the stored report, validate,
+    # and look up labels and curated statements
+    full = []
+    raw = store.open_store(s)
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        validate.run(s, raw, iris, engine=engine, shapes=shapes)
+        full.append(time.perf_counter() - t0)
+    return {"engine": engine, "triples": triples, "findings": n, "best_s": min(times), "full_s": min(full),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -53,8 +62,8 @@ def main() -> int:
             print(out.stderr, file=sys.stderr)
             return 2
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['engine']:8} {r['triples']:>8} triples  {r['findings']:>5} findings  "
-              f"{r['best_s']:7.3f} s (best of {a.repeat})  peak RSS {r['peak_rss_mb']:6.0f} MB")
+        print(f"{r['engine']:8} {r['triples']:>7} triples {r['findings']:>4} findings  validation {r['best_s']:7.3f} s  "
+              f"with report {r['full_s']:7.3f} s (best of {a.repeat})  peak RSS {r['peak_rss_mb']:4.0f} MB")
     return 0
 
 

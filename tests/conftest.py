@@ -74,6 +74,7 @@ MINIMAL_DATA = ("sources/iso-3166.yaml", "sources/geonames.yaml", "sources/oretr
 def minimal_project(tmp_path):
     """The ontology with only the reference sources and curators: a small, always-clean project."""
     shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
+    shutil.copytree(ROOT / "shapes", tmp_path / "shapes")
     for rel in MINIMAL_DATA:
         (tmp_path / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "data" / rel, tmp_path / "data" / rel)

@@ -18,6 +18,19 @@ if not os.path.exists(CHROMIUM):
 PAGES = ["", "chain", "entity", "findings", "sources", "sparql"]
 
 
+def entity_href(iri: str) -> str:
+    """The app's relative link to an entity page (as app/ui.py writes it)."""
+    return "./entity?iri=" + urllib.parse.quote(iri, safe="")
+
+
+def _one(store, sparql: str) -> dict:
+    from oretrace import appdata, query
+
+    res = query.run_store(store, query.with_prefixes(sparql))
+    assert res.rows, f"the built graph has no answer to: {sparql}"
+    return {c: appdata.plain(v) for c, v in zip(res.columns, res.rows[0])}
+
+
 @pytest.fixture(scope="module")
 def app_url(built):
     with running_app(built.root, built.build_dir) as url:
@@ -54,14 +67,21 @@ def test_every_page_opens_without_error_or_internet(page, app_url):
     assert page.outside == []
 
 
-def test_pick_an_entity_and_see_a_citation(page, app_url):
+def test_pick_an_entity_and_see_a_citation(page, app_url, store):
+    site = _one(store, """SELECT ?s ?l WHERE { ?s a ot:Site ; rdfs:label ?l FILTER(CONTAINS(?l, "Auby")) } ORDER BY ?s LIMIT 1""")
     page.goto(f"{app_url}/entity")
     wait_idle(page)
-    page.get_by_label("Search by name").fill("Auby")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("a[href*='entity?iri=']")
-    page.locator("a[href*='entity?iri=']", has_text="Auby").first.click()
-    page.wait_for_url("**/entity?iri=*")
+    box = page.get_by_label("Search by name")
+    box.fill("Auby")
+    box.press("Enter")
+    # the result list exists only once the rerun for this search has drawn it
+    result = page.locator(f"[data-testid=stMain] a[href='{entity_href(site['s'])}']")
+    result.wait_for(state="visible")
+    page.wait_for_url(lambda u: urllib.parse.parse_qs(urllib.parse.urlparse(u).query).get("q") == ["Auby"])
+    wait_idle(page)
+    result.click()
+    page.wait_for_url(lambda u: urllib.parse.parse_qs(urllib.parse.urlparse(u).query).get("iri") == [site["s"]])
+    page.locator("[data-testid=stMain] h1", has_text=site["l"]).wait_for()
     wait_idle(page)
     page.wait_for_selector("th:has-text('who says so')")
     cite = page.locator(".ot-cite").first.inner_text()

@@ -207,8 +207,8 @@ def test_every_targeted_shape_has_a_conforming_fixture(shapes, shapes_graph):
             for row in eng.run(f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} }}"):
                 if _local(row["this"]).startswith("ok-"):
                     ok_focus[s].add(_local(row["this"]))
-    targeted = {s for s in _named_shapes(shapes_graph)
-                if any(shapes_graph.objects(s, shacl.sh(t)) for t in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf"))}
+    kinds = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
+    targeted = {s for s in _named_shapes(shapes_graph) if any(shapes_graph.objects(s, shacl.sh(k)) for k in kinds)}
     assert len(targeted) > 25
     missing = {_local(s) for s in targeted if not ok_focus.get(s)}
     assert not missing, f"targeted shapes with no conforming ex:ok-* focus node: {sorted(missing)}"

@@ -7,11 +7,10 @@ import streamlit as st
 
 import charts
 import ui
-from components import leaflet_map, svg
 from oretrace.vocab import OT
+from components import leaflet_map, svg
 
-ELEMENTS = {"Indium": OT + "Indium", "Tin": OT + "Tin", "Tantalum": OT + "Tantalum", "Tungsten": OT + "Tungsten",
-            "Gold": OT + "Gold", "Zinc": OT + "Zinc"}
+DEFAULT_ELEMENT = "Indium"
 
 
 def kind_of(types: list[str]) -> str:
@@ -25,82 +24,131 @@ def numeric_code(alpha2: str | None) -> str | None:
     if not alpha2:
         return None
     c = pycountry.countries.get(alpha_2=alpha2.split("-")[0])
-    return str(int(c.numeric)) if c else None
+    return c.numeric if c else None  # three digits with leading zeros, as world-atlas writes its ids
 
 
-def selection(g) -> tuple[str | None, str | None, str]:
-    """The chosen material or element from the URL and the select box."""
+def selection(g) -> tuple[str, str | None, str | None, str]:
+    """(choice, material IRI, element IRI, title) from the URL and the select box; indium-bearing by default."""
     qp = st.query_params
+    elements = [e for e in g.flow_elements() if e["iri"].startswith(OT)]
     mats = g.flow_materials()
-    options = [f"element:{name}" for name in ELEMENTS] + [m["iri"] for m in mats] + ["all"]
-    names = {f"element:{n}": f"everything containing {n.lower()}" for n in ELEMENTS}
+    options, names, element_iri = [], {}, {}
+    for e in elements:
+        name = e["iri"][len(OT):]
+        options.append(f"element:{name}")
+        element_iri[f"element:{name}"] = e["iri"]
+        names[f"element:{name}"] = f"{e['label']}-bearing materials ({e['flows']} flows)"
+    options += [m["iri"] for m in mats] + ["all"]
     names.update({m["iri"]: f"{m['label']} ({m['flows']} flows)" for m in mats})
-    names["all"] = "all materials"
-    want = qp.get("material") or (f"element:{qp['element']}" if qp.get("element") else "element:Indium")
+    names["all"] = "all materials together"
+    want = qp.get("material") or f"element:{qp.get('element') or DEFAULT_ELEMENT}"
     idx = options.index(want) if want in options else 0
-    choice = st.selectbox("Material", options, index=idx, format_func=lambda o: names.get(o, o), key="material")
+    choice = st.selectbox("Material", options, index=idx, format_func=lambda o: names.get(o, o), key="material",
+                          help="A chemical element picks every material that contains it (ores, concentrates, metal).")
+    title = names[choice].rsplit(" (", 1)[0]
     if choice.startswith("element:"):
         st.query_params["element"] = choice.split(":", 1)[1]
         st.query_params.pop("material", None)
-        return None, ELEMENTS[choice.split(":", 1)[1]], names[choice]
+        return choice, None, element_iri[choice], title
     st.query_params.pop("element", None)
-    if choice == "all":
-        st.query_params["material"] = "all"
-        return None, None, names[choice]
     st.query_params["material"] = choice
-    return choice, None, names[choice]
+    return choice, (None if choice == "all" else choice), None, title
+
+
+def default_year(flows: list[dict], years: list[int]) -> int:
+    """The latest year with a stated tonnage, or else the latest year with any flow."""
+    stated = [f["last"] for f in flows if f["tonnes"] and isinstance(f["last"], int)]
+    return max(stated) if stated else years[-1]
+
+
+def spans(years: list[int]) -> str:
+    """1980–1985, 2011, 2013–2019: the years as runs."""
+    runs, start = [], None
+    for i, y in enumerate(years):
+        start = y if start is None else start
+        if i + 1 == len(years) or years[i + 1] != y + 1:
+            runs.append(f"{start}–{y}" if y != start else str(y))
+            start = None
+    return ", ".join(runs)
+
+
+def period_picker(flows: list[dict], choice: str) -> tuple[int | None, int | None, list[int]]:
+    """The years to show, from the URL or the latest year with stated tonnages."""
+    qp = st.query_params
+    years = sorted({y for f in flows for y in (f["first"], f["last"]) if isinstance(y, int)})
+    if not years:
+        st.caption("No flow of this material states a year.")
+        return None, None, years
+    d = default_year(flows, years)
+    lo = int(qp["from"]) if str(qp.get("from", "")).isdigit() and int(qp["from"]) in years else d
+    hi = int(qp["to"]) if str(qp.get("to", "")).isdigit() and int(qp["to"]) in years else d
+    lo, hi = min(lo, hi), max(lo, hi)
+    if len(years) == 1:
+        st.markdown(f"**Year:** {years[0]} (the only year with flows)")
+        return years[0], years[0], years
+    lo, hi = st.select_slider("Years shown", options=years, value=(lo, hi), key=f"period_{choice}",
+                              help="Only years in which the sources record a flow of this material are offered. "
+                                   f"The page opens on {d}, the latest year with a stated tonnage.")
+    st.query_params["from"], st.query_params["to"] = str(lo), str(hi)
+    return lo, hi, years
 
 
 def render() -> None:
     g = ui.graph()
     ui.header("Supply chain", "Follow the metal: flows in tonnes from mines through traders, ports and smelters to products.")
-    c1, c2, c3 = st.columns([3, 3, 2])
-    with c1:
-        material, element, title = selection(g)
-    flows = g.flows(material=material, element=element)
-    years = sorted({y for f in flows for y in (f["first"], f["last"]) if isinstance(y, int)})
     qp = st.query_params
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        choice, material, element, title = selection(g)
+    flows = g.flows(material=material, element=element)
     with c2:
-        if years and years[0] < years[-1]:
-            lo = int(qp.get("from", years[0])) if str(qp.get("from", "")).isdigit() else years[0]
-            hi = int(qp.get("to", years[-1])) if str(qp.get("to", "")).isdigit() else years[-1]
-            lo, hi = max(min(lo, years[-1]), years[0]), min(max(hi, years[0]), years[-1])
-            lo, hi = st.slider("Period", years[0], years[-1], (lo, min(max(hi, lo), years[-1])), key="period")
-            st.query_params["from"], st.query_params["to"] = str(lo), str(hi)
-        else:
-            lo, hi = (years[0], years[-1]) if years else (None, None)
-            st.caption(f"Period: {lo}" if lo else "No flow in this selection states a year.")
-    with c3:
-        undated = st.checkbox("Include undated flows", value=qp.get("undated", "1") == "1", key="undated")
-        unknown = st.checkbox("Include flows without a stated tonnage", value=qp.get("unknown", "1") == "1", key="unknown")
-        st.query_params["undated"], st.query_params["unknown"] = ("1" if undated else "0"), ("1" if unknown else "0")
-    chosen = [f for f in flows if (f["first"] is None and undated) or
-              (f["first"] is not None and lo is not None and f["last"] >= lo and f["first"] <= hi)]
-    links, skipped = charts.sankey_links(chosen, include_unknown=unknown)
+        lo, hi, years = period_picker(flows, choice)
+    c3, c4, _ = st.columns([2, 2, 1])
+    undated = c3.checkbox("Include flows without a date", value=qp.get("undated", "1") == "1", key="undated",
+                          help="Flows the sources describe without a year: mostly the route itself (truck haul, "
+                               "sea shipment, inland shipping).")
+    unknown = c4.checkbox("Include flows without a stated tonnage", value=qp.get("unknown", "1") == "1", key="unknown",
+                          help="Drawn as thin grey bands of a nominal width.")
+    st.query_params["undated"], st.query_params["unknown"] = ("1" if undated else "0"), ("1" if unknown else "0")
+    dated = [f for f in flows if f["first"] is not None and lo is not None and f["last"] >= lo and f["first"] <= hi]
+    undated_flows = [f for f in flows if f["first"] is None]
+    chosen = dated + (undated_flows if undated else [])
+    places_in = g.within({x for f in chosen for k in ("origin", "destination", "seller", "buyer", "receivingSmelter") for x in f[k]})
+    links, skipped = charts.sankey_links(chosen, include_unknown=unknown, within=places_in)
     ends = {x for lk in links for x in (lk["source"], lk["target"])}
     labels = g.labels(ends | {f["iri"] for f in chosen})
     types = g.types_of(ends)
     kinds = {n: kind_of(types.get(n, [])) for n in ends}
 
-    st.subheader(ui.md(f"Flows of {title}"))
+    period = "" if lo is None else (f", {lo}" if lo == hi else f", {lo}–{hi}")
+    st.subheader(ui.md(f"Flows of {title}{period}"))
+    stated = sum(1 for f in dated if f["tonnes"] is not None)
+    note = [f"{len(dated)} flow{'s' if len(dated) != 1 else ''} dated in {'this year' if lo == hi else 'these years'} "
+            f"({stated} with a stated tonnage)" if lo is not None else "No dated flow"]
+    if undated:
+        note.append(f"{len(undated_flows)} undated flow{'s' if len(undated_flows) != 1 else ''} describing the route")
+    if years:
+        note.append(f"years with flows of this material: {spans(years)}")
+    st.caption(ui.md("; ".join(note) + "."))
+    if lo is not None and hi > lo:
+        st.warning(ui.md(f"The years {lo}–{hi} are drawn together: bands of different years add up. "
+                         "Pick a single year to compare like with like."))
     st.caption("Band width is tonnes; grey bands are flows whose size the sources do not give (drawn at a nominal width). "
                "Hover for the figure and period; click a band or a box to open its page.")
     ui.show(charts.legend())
     svg(charts.sankey_svg(links, labels, kinds), key="sankey")
 
     st.subheader("Map of sites and routes")
-    places = g.places(ends | set(g.chain_sites()))
+    places = g.places(ends)
     points, routes, countries = [], [], set()
-    for n in ends | set(g.chain_sites()):
+    for n in sorted(ends):
         p = places.get(n, {})
-        code = numeric_code(p.get("code")) if p.get("code") else None
-        if code and n in ends:
+        code = numeric_code(p.get("code") or p.get("country"))
+        if code:
             countries.add(code)
         if p.get("lat") is not None:
-            lab = labels.get(n) or g.labels([n])[n]
-            points.append({"lat": p["lat"], "lon": p["lon"], "label": lab, "href": ui.entity_href(n),
-                           "colour": charts.PALETTE.get(kinds.get(n, "Site"), "#666"),
-                           "radius": 7 if n in ends else 4})
+            points.append({"lat": p["lat"], "lon": p["lon"], "label": labels.get(n) or g.short(n), "href": ui.entity_href(n),
+                           "colour": charts.PALETTE.get(kinds.get(n, "Site"), "#666"), "radius": 7})
 
     def end(n):
         p = places.get(n, {})
@@ -119,26 +167,34 @@ def render() -> None:
             routes.append({"from": a, "to": b, "label": labels.get(f["iri"], f["iri"]), "href": ui.entity_href(f["iri"]),
                            "note": f"{f['tonnes']:,.6g} t" if f["tonnes"] is not None else "tonnage not stated",
                            "weight": 3 if f["tonnes"] else 2, "colour": "#2f6f8f" if f["tonnes"] is not None else "#9a9a9a"})
-    leaflet_map(points, routes, sorted(countries), key="chain_map")
-    st.caption("Country outlines: world-atlas (Natural Earth, 1:110m). Routes are straight lines between the stated ends, "
-               "not the actual paths; a country end is drawn at the middle of the country.")
+    if points or routes:
+        leaflet_map(points, routes, sorted(countries), key="chain_map",
+                    legend="dots: sites and towns · blue lines: flows with a stated tonnage · grey: tonnage not stated",
+                    fit_sites=True)
+        st.caption("Country outlines: world-atlas (Natural Earth, 1:110m), served by this app. Routes are straight lines "
+                   "between the stated ends, not the actual paths; an end that is a whole country is drawn at its middle. "
+                   "The map opens on the sites; zoom out to see routes to distant countries. "
+                   "Shaded countries are ends of the flows shown. Click a dot or a line to open its page.")
+    else:
+        st.info("No flow in this selection has an end with a known place.")
 
-    st.subheader("Actors: ownership, control and trade")
+    st.subheader("Actors: ownership, control and trade (whole graph)")
     edges = g.actor_network()
     nodes = {e["a"] for e in edges} | {e["b"] for e in edges}
     nlabels = g.labels(nodes | {e["rel"] for e in edges})
     ntypes = g.types_of(nodes)
     svg(charts.network_svg(edges, nlabels, {n: kind_of(ntypes.get(n, [])) for n in nodes},
                            {e["rel"]: nlabels.get(e["rel"]) for e in edges}), key="network")
-    st.caption("Solid lines: ownership, operation, membership or group links; dashed lines: a sale from seller to buyer.")
+    st.caption("Solid lines: ownership, operation, membership or group links; dashed lines: a sale from seller to buyer. "
+               "Click a dot to open its page.")
 
-    with st.expander(f"The {len(chosen)} flows in this selection"):
+    with st.expander(f"The {len(chosen)} flows in this selection, as a table"):
         rows = []
-        for f in chosen:
+        for f in sorted(chosen, key=lambda f: (f["first"] is None, f["first"] or 0, labels.get(f["iri"], ""))):
             amount = f"{f['tonnes']:,.6g} t" if f["tonnes"] is not None else (
                 f"{f['value']} {g.short(f['unit'])}" if f["value"] is not None else "not stated")
             why = next((s["why"] for s in skipped if s["iri"] == f["iri"]), "")
             rows.append([ui.link(f["iri"], labels.get(f["iri"])), ui.esc(amount),
-                         ui.esc(f["year"] or (f"{f['start']}–{f['end']}" if f["start"] else "")),
+                         ui.esc(f["year"] or (f"{f['start']}–{f['end']}" if f["start"] else "not dated")),
                          ui.esc(why and f"not drawn: {why}")])
         ui.show(ui.table(["flow", "quantity", "period", "note"], rows))

@@ -32,8 +32,8 @@ def render() -> None:
     stages = g.chain_stages()
     boxes = []
     for s in stages:
-        items = "".join(f"<li>{ui.link(iri, label)}</li>" for iri, label in s["members"][:8])
-        more = len(s["members"]) - 8
+        items = "".join(f"<li>{ui.link(iri, label)}</li>" for iri, label in s["members"][:12])
+        more = len(s["members"]) - 12
         if more > 0:
             items += f'<li class="ot-muted">and {more} more</li>'
         if not s["members"]:

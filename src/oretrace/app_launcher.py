@@ -117,14 +117,20 @@ def running_app(root: Path, build_dir: Path, endpoint: str | None = None):
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script and drawing the page."""
-    page.wait_for_selector("[data-testid=stApp]", timeout=timeout)
+    """Wait until Streamlit has finished its script run and drawn the page: connected, script state
+    `notRunning`, a page title on screen, no element left stale from an earlier run, no running icon.
+
+    After an interaction, first wait for an element that only the new run draws: until the rerun
+    request reaches the browser, the state of the previous run still reads `notRunning`.
+    """
     page.wait_for_function(
         """() => { const app = document.querySelector('[data-testid=stApp]');
-                   return app && app.getAttribute('data-test-script-state') !== 'running'
-                          && document.querySelector('[data-testid=stMain] h1'); }""", timeout=timeout)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] [data-testid=stStatusWidgetRunningIcon]')",
-                           timeout=timeout)
+                   return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+                          && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+                          && !!document.querySelector('[data-testid=stMain] h1')
+                          && !document.querySelector('[data-testid=stMain] [data-stale=true]')
+                          && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]'); }""",
+        timeout=timeout, polling=50)
 
 
 def chromium_available() -> bool:

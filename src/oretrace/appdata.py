@@ -343,13 +343,16 @@ class Graph:
 
     def chain_stages(self) -> list[dict]:
         """The chain from mine to product as counts of entities per stage, for the overview picture."""
-        stages = [("Mines", "Mine"), ("Miners and traders", "LocalTrader"), ("Ports", "Port"),
-                  ("Smelters and refiners", "MetallurgicalPlant"), ("Products", "EndProduct")]
+        stages = [("Mines", ["Mine"]),
+                  ("Miners and traders", ["MiningCooperative", "MiningCompany", "StateMiningCompany", "LocalTrader",
+                                          "CommodityTrader"]),
+                  ("Ports", ["Port"]), ("Smelters and refiners", ["MetallurgicalPlant"]), ("Products", ["EndProduct"])]
         out = []
-        for title, cls in stages:
-            rows = self.select(f"SELECT DISTINCT ?x WHERE {{ ?x a <{OT}{cls}> }} LIMIT 200")
+        for title, classes in stages:
+            vals = " ".join(f"<{OT}{c}>" for c in classes)
+            rows = self.select(f"SELECT DISTINCT ?x WHERE {{ VALUES ?c {{ {vals} }} ?x a ?c }} LIMIT 200")
             xs = [r["x"] for r in rows]
-            out.append({"title": title, "class": OT + cls, "members": xs})
+            out.append({"title": title, "classes": [OT + c for c in classes], "members": xs})
         labels = self.labels([x for s in out for x in s["members"]])
         for s in out:
             s["members"] = sorted(((x, labels[x]) for x in s["members"]), key=lambda p: p[1].lower())
@@ -359,13 +362,13 @@ class Graph:
     def search(self, text: str, limit: int = 50) -> list[dict]:
         """Entities whose label, alternative label or IRI contains the text (case-insensitive)."""
         needle = json.dumps(text.strip().lower())
-        rows = self.select(f"""SELECT ?x (SAMPLE(?l0) AS ?label) (SAMPLE(?t0) AS ?type) WHERE {{
+        rows = self.select(f"""SELECT ?x (MIN(?l0) AS ?label) (MIN(?t0) AS ?type) WHERE {{
             ?x <{RDFS}label>|<{SKOS}altLabel>|<{DCTERMS}title> ?name .
             FILTER(STRSTARTS(STR(?x), "{self.iris.base}/id/") || STRSTARTS(STR(?x), "{OT}"))
             FILTER(CONTAINS(LCASE(STR(?name)), {needle}) || CONTAINS(LCASE(STR(?x)), {needle}))
             OPTIONAL {{ ?x <{RDFS}label> ?l0 }}
             OPTIONAL {{ GRAPH ?g {{ ?x a ?t0 }} FILTER(?g != <{self.iris.inferred_graph}>) }}
-        }} GROUP BY ?x ORDER BY STRLEN(STR(?label)) LIMIT {int(limit)}""")
+        }} GROUP BY ?x ORDER BY STRLEN(STR(?label)) LCASE(STR(?label)) ?x LIMIT {int(limit)}""")
         for r in rows:
             r["label"] = r["label"] or self.short(r["x"])
         return rows
@@ -457,13 +460,21 @@ class Graph:
         labels = self.labels([r["m"] for r in rows])
         return [{"iri": r["m"], "label": labels[r["m"]], "flows": r["n"]} for r in rows]
 
+    def flow_elements(self) -> list[dict]:
+        """Chemical elements carried by flows (as the material, in it, or in its group members), with flow counts."""
+        rows = self.select(f"""SELECT ?e (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{OT}Flow> ; <{OT}material> ?mm .
+          ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>)? ?e . ?e a <{OT}ChemicalElement> }}
+          GROUP BY ?e ORDER BY DESC(?n) ?e""")
+        labels = self.labels([r["e"] for r in rows])
+        return [{"iri": r["e"], "label": labels[r["e"]], "flows": r["n"]} for r in rows]
+
     def flows(self, material: str | None = None, element: str | None = None) -> list[dict]:
         """Flows with their ends, tonnage and period; optionally only of one material or element."""
         cond = ""
         if material:
             cond = f"?f <{OT}material> <{material}> ."
         elif element:
-            cond = f"?f <{OT}material> ?mm . ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>) <{element}> ."
+            cond = f"?f <{OT}material> ?mm . ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>)? <{element}> ."
         rows = self.select(f"""SELECT ?f ?rel ?x ?value ?unit ?year ?ps ?pe ?parent ?material WHERE {{
           ?f a <{OT}Flow> . {cond}
           OPTIONAL {{ ?f <{QUDT}numericValue> ?value ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit }}
@@ -516,6 +527,16 @@ class Graph:
                 if r[k] is not None and d[k] is None:
                     d[k] = r[k]
         return out
+
+    def within(self, iris) -> set[tuple[str, str]]:
+        """(inner, outer) pairs among the given places and sites: a site in its town, a town in its country..."""
+        iris = sorted(i for i in set(iris) if is_iri(i) and ">" not in i)
+        if len(iris) < 2:
+            return set()
+        vals = " ".join(f"<{x}>" for x in iris)
+        rows = self.select(f"""SELECT DISTINCT ?a ?b WHERE {{ VALUES ?a {{ {vals} }} VALUES ?b {{ {vals} }}
+          ?a (<{OT}town>|<{OT}region>|<{OT}country>|<{OT}locatedIn>|<{OT}partOfSite>)+ ?b . FILTER(?a != ?b) }}""")
+        return {(r["a"], r["b"]) for r in rows}
 
     def chain_sites(self) -> list[str]:
         """Every site in the graph."""

@@ -140,7 +140,7 @@ def _concat(paths: list[Path], out: Path) -> None:
 
 
 def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Path] | None = None,
-          full_dumps_max: int | None = None) -> BuildResult:
+          full_dumps_max: int | None = None, validation: bool = True) -> BuildResult:
     """Run the whole data path and publish a new release; raise on any problem.
 
     Imported data (`build/imports/*.nq`, see `oretrace import`) is bulk-loaded into the store
@@ -148,11 +148,13 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
     imports, the dumps are streamed: dataset.nq is the curated quads followed by each import
     file and the rules' conclusions; TriG, Turtle and JSON-LD are written from the store up to
     `full_dumps_max` quads (default FULL_DUMPS_MAX) and left out above it (manifest says so).
+    `validation=False` leaves out the SHACL step (the benchmark times it on its own).
     """
     imports = import_files(settings, pending_imports)
     if not imports:
         return _build_curated(settings, quiet)
-    return _build_with_imports(settings, quiet, imports, FULL_DUMPS_MAX if full_dumps_max is None else full_dumps_max)
+    return _build_with_imports(settings, quiet, imports, FULL_DUMPS_MAX if full_dumps_max is None else full_dumps_max,
+                               validation)
 
 
 FULL_DUMPS_MAX = 2_000_000
@@ -262,7 +264,8 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
     return BuildResult(release, man, total, timings)
 
 
-def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str, Path]], full_max: int) -> BuildResult:
+def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str, Path]], full_max: int,
+                        validation: bool = True) -> BuildResult:
     """The build when imports are present: stream them into the store, classify them by rules, stream the dumps."""
     iris = IRIs(settings.base)
     progress = Progress(7, quiet)
@@ -318,10 +321,12 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         timings["rules"] = time.perf_counter() - t
         progress.done(f"{stats['inferred']:,} types in {stats['rounds']} rounds")
 
-        report = _validation_step(settings, st, iris)
+        t = time.perf_counter()
+        report = _validation_step(settings, st, iris) if validation else []
         if report:
             st.bulk_extend(report)
             st.flush()
+        timings["validation"] = time.perf_counter() - t
 
         progress.step("writing dumps")
         t = time.perf_counter()

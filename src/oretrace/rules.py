@@ -112,7 +112,9 @@ def schema(onto_nt: str) -> Schema:
             return f"{var} a <{node}> ."
         ops = list(g.objects(node, O.intersectionOf))
         if ops:
-            return " ".join(pattern(m, var) for m in Collection(g, ops[0]))
+            # restrictions first, named classes last: the restrictions are the selective part
+            members = sorted(Collection(g, ops[0]), key=lambda m: isinstance(m, rdflib.URIRef))
+            return " ".join(pattern(m, var) for m in members)
         ops = list(g.objects(node, O.unionOf))
         if ops:
             return " UNION ".join("{ " + pattern(m, var) + " }" for m in Collection(g, ops[0]))
@@ -127,7 +129,8 @@ def schema(onto_nt: str) -> Schema:
             svf = g.value(node, O.someValuesFrom)
             if svf is not None:
                 y = fresh()
-                return f"{var} {path(str(prop))} {y} . {pattern(svf, y)}"
+                # the filler first: few individuals are in it, many have the property
+                return f"{pattern(svf, y)} {var} {path(str(prop))} {y} ."
         raise RuleError(f"class expression {node} uses an OWL construct the SPARQL rules do not translate")
 
     for c, expr in g.subject_objects(O.equivalentClass):
@@ -162,26 +165,33 @@ def schema(onto_nt: str) -> Schema:
     return Schema(classes, supers, {k: v for k, v in dom.items() if v}, {k: v for k, v in rng.items() if v}, definitions)
 
 
-def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None,
-            first: bool = True) -> list[tuple[str, str, bool]]:
+def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first: bool = True,
+            present=lambda kind, iri: True) -> list[tuple[str, str, bool]]:
     """(name, CONSTRUCT query, needs the typed-in-data check) for one round of rules.
 
     Every rule subtracts what is already known with MINUS (a hash join: one scan of each side
     rather than a lookup per row). Superclasses come first, so that domains and ranges, which
     depend only on triples and run in the first round only, rarely find anything left; later
     rounds close only the classes that gained members in the round before (`classes`) and
-    re-check the defined classes."""
+    re-check the defined classes. `present(kind, iri)` tells whether a class has members or a
+    property has triples; rules about absent ones are left out."""
     out = []
     for c in sorted(sc.supers if classes is None else classes & set(sc.supers)):
+        if not sc.supers.get(c) or not present("class", c):
+            continue
         for d in sorted(sc.supers.get(c, ())):
             # members of c stated in a data graph or already inferred (never only in the ontology graph)
             out.append((f"superclasses {c}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ ?x a <{c}> }} "
                                              f"MINUS {{ ?x a <{d}> }} MINUS {{ GRAPH <{onto_graph}> {{ ?x a <{c}> }} }} }}", False))
     if first:
         for p in sorted(sc.domains):
+            if not present("property", p):
+                continue
             for d in sorted(sc.domains[p]):
                 out.append((f"domain {p}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ ?x <{p}> ?o }} MINUS {{ ?x a <{d}> }} }}", True))
         for p in sorted(sc.ranges):
+            if not present("property", p):
+                continue
             for d in sorted(sc.ranges[p]):
                 out.append((f"range {p}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ ?s <{p}> ?x FILTER(!isLiteral(?x)) }} "
                                           f"MINUS {{ ?x a <{d}> }} }}", True))
@@ -201,6 +211,10 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
     skip = {ox.NamedNode(onto_graph), target}
     a = ox.NamedNode(RDF + "type")
 
+    def present(kind: str, iri: str) -> bool:
+        q = f"ASK {{ ?x a <{iri}> }}" if kind == "class" else f"ASK {{ ?x <{iri}> ?o }}"
+        return bool(store.query(q, use_default_graph_as_union=True))
+
     def typed(t: ox.Triple) -> bool:
         # as reason.infer: only individuals with a type stated outside the ontology are classified
         return any(q.graph_name not in skip for q in store.quads_for_pattern(t.subject, a, None, None))
@@ -214,7 +228,7 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
             classes = None
             for rnd in range(1, MAX_ROUNDS + 1):
                 gained: dict[str, int] = {}
-                for name, q, check in queries(sc, onto_graph, classes, first=rnd == 1):
+                for name, q, check in queries(sc, onto_graph, classes, rnd == 1, present):
                     path = Path(tmp) / "conclusions.nt"
                     res = store.query(q, use_default_graph_as_union=True)
                     ox.serialize(filter(typed, res) if check else res, str(path), format=ox.RdfFormat.N_TRIPLES)

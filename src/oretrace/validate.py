@@ -162,8 +162,17 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
         }} }}"""
     for r in store.query(q):
         found[r["n"]].append(Where(r["id"].value, r["file"].value, int(r["line"].value), r["g"].value))
-    # a source: declared in the file of the document that describes it (its cited_sources), or in
-    # the file of the statements taken from it; the source files (data/sources/) come first
+    # a source records the file and line that describe it
+    q = f"""SELECT ?n ?file ?line ?doc WHERE {{
+        VALUES ?n {{ {values} }}
+        GRAPH {pg} {{ ?n a ?type ; <{OT}curatedFile> ?file ; <{OT}curatedLine> ?line .
+          FILTER NOT EXISTS {{ ?n <{DCTERMS}identifier> ?id }} OPTIONAL {{ ?n <{OT}describedBy> ?doc }} }} }}"""
+    for r in store.query(q):
+        if not found.get(r["n"]):
+            note = "under cited_sources" if r["doc"] is not None else "under source"
+            found[r["n"]].append(Where(None, r["file"].value, int(r["line"].value), note=note))
+    # (builds from before sources recorded it: the file of the document that describes the source,
+    # or of the statements taken from it; the source files, data/sources/, come first)
     q = f"""SELECT ?n ?file ?doc WHERE {{
         VALUES ?n {{ {values} }}
         GRAPH {pg} {{
@@ -251,6 +260,8 @@ def report_quads(outcome: Outcome, iris: IRIs, shapes: list[ox.Triple]) -> list[
                 out.add(ox.Quad(node, N(OT + "statementId"), L(w.statement), G))
             else:
                 out.add(ox.Quad(node, N(OT + "curatedFile"), L(w.file), G))
+                if w.line:
+                    out.add(ox.Quad(node, N(OT + "curatedLine"), L(str(w.line), datatype=N(XSD + "integer")), G))
         shapes_seen.add(r.shape)
     for s in shapes_seen:
         for p in ("name", "severity", "message"):
@@ -344,11 +355,11 @@ def format_markdown(o: Outcome, iris: IRIs) -> str:
             lines += [fs[0].message, ""]
         for f in fs:
             focus = _text(f.result.focus, iris)
-            label = f" {f.label}" if f.label and f.label != focus else ""
+            label = f" — {f.label}" if f.label and f.label != focus else ""
             text = f"- `{focus}`{label}" + ("" if shared else f": {f.message}")
             if f.where:
-                text += " Change: " + "; ".join(f"`{w}`" for w in f.where[:MORE])
-                text += f" (+{len(f.where) - MORE} more)." if len(f.where) > MORE else "."
+                text += " (change: " + "; ".join(f"`{w}`" for w in f.where[:MORE])
+                text += f"; +{len(f.where) - MORE} more)" if len(f.where) > MORE else ")"
             lines.append(text)
     return "\n".join(lines)
 

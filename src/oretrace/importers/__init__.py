@@ -119,7 +119,10 @@ def check_shapes(settings: Settings, kind: str, em: Emitter) -> list[str]:
 
     data = rdflib.Dataset()
     data.parse(data="".join(em.sample), format="nquads")
+    from .. import ontology
+
     g = rdflib.Graph()
+    g.parse(data=ontology.load(settings.ontology_dir).nquads, format="nt")  # the classes of ontology individuals
     for s, p, o, _ in data.quads((None, None, None, None)):
         g.add((s, p, o))
     conforms, report, _ = validate(g, shacl_graph=str(shapes), inference="none", advanced=True)
@@ -170,6 +173,10 @@ def register(sub) -> dict:
     p.add_argument("--name", help="name of the import (default: KIND-FILESTEM); importing a name again replaces it")
     p.add_argument("--skip-bad-rows", action="store_true", help="import the good rows and list the faulty ones")
     p.add_argument("--unit", help="usgs: the unit of the table's figures (t or kt) where oretrace does not know it")
+    p.add_argument("--title", help="trade, rmi: title of the dataset (default: from the file name)")
+    p.add_argument("--creator", help="trade, rmi: who made the dataset, as written")
+    p.add_argument("--publisher", help="trade, rmi: the publishing actor (actor/<slug>)")
+    p.add_argument("--year", type=int, help="trade, rmi: the year the dataset was issued")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return {"import": cmd_import}
 
@@ -179,7 +186,8 @@ def cmd_import(args, settings) -> int:
 
     try:
         res = run_import(settings, args.kind, args.file, args.name, args.skip_bad_rows,
-                         {"unit": args.unit}, args.quiet)
+                         {"unit": args.unit, "title": args.title, "creator": args.creator,
+                          "publisher": args.publisher, "year": args.year}, args.quiet)
     except ImportFailure as e:
         for p in e.problems:
             print(p, file=sys.stderr)

@@ -182,7 +182,8 @@ class Emitter:
 
     # -- statements
     def statement(self, sid: str, triples: list[tuple[str, str, str]], about: list[str], locator: dict[str, str],
-                  source: str | None = None, cites: list[str] = (), paraphrase: str | None = None) -> None:
+                  source: str | None = None, cites: list[str] = (), paraphrase: str | None = None,
+                  file: str | None = None, line: int | None = None) -> None:
         """One statement graph with its triples, and its provenance: source, locator, import activity."""
         g = nt.iri(self.iris.statement(f"import/{self.name}/{sid}"))
         for s, p, o in triples:
@@ -200,6 +201,9 @@ class Emitter:
             self._add(g, nt.iri(OT + "about"), x, pg)
         if paraphrase:
             self._add(g, nt.iri(OT + "paraphrase"), nt.lit(paraphrase, "en"), pg)
+        # the file and line the statement was read from (for an import: the imported file)
+        self._add(g, nt.iri(OT + "curatedFile"), nt.lit(file or (self.input_files[0].name if self.input_files else "")), pg)
+        self._add(g, nt.iri(OT + "curatedLine"), nt.integer(line or 0), pg)
         self._add(cit, A, nt.iri(OT + "Citation"), pg)
         self._add(cit, nt.iri(OT + "document"), src, pg)
         for k, v in locator.items():

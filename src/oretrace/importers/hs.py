@@ -102,6 +102,7 @@ def emit_material(em: Emitter, nomen: Nomenclature, code: str) -> str:
     if key in em.described:
         return term
     src = em.describe_source("hs-2022", "ReferenceStandard", "Harmonized System 2022 nomenclature (six-digit codes)",
+                             creators=["World Customs Organization"], year=2022,
                              url="https://github.com/datasets/harmonized-system")
     c = commodity(code)
     t = [(term, A, nt.iri(OT + k)) for k in c.classes]

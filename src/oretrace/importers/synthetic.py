@@ -19,10 +19,11 @@ import sys
 from pathlib import Path
 
 HEADER = "year,exporter,importer,commodity_code,quantity,unit,value_usd\n"
-# Quads written per good row by the trade importer (flow 8, value observation 4, provenance 10).
-QUADS_PER_ROW = 22
-CODES = ["260800", "260700", "260900", "261100", "261590", "261610", "261690", "260500", "710812", "800110",
-         "790111", "810194", "810320", "811292", "811299", "282590", "810520", "790112"]
+# Quads written per good row by the trade importer (flow 9, value observation 5, provenance 12).
+QUADS_PER_ROW = 26
+# the HS codes oretrace lists in src/oretrace/resources/hs_codes.tsv
+CODES = ["260700", "260800", "260900", "261100", "261590", "261610", "261690", "282590", "710812", "800110",
+         "810194", "810320", "811292", "811299"]
 YEARS = list(range(1995, 2024))
 FAULTS = ("unknown-country", "ambiguous-country", "bad-code", "unknown-unit", "negative", "not-a-number",
           "duplicate", "missing-field")

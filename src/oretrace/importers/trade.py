@@ -22,7 +22,7 @@ from decimal import Decimal
 from ..units import UNITS
 from ..vocab import OT, QUDT
 from . import countries, hs, nt
-from .common import A, BATCH_ROWS, DatasetInfo, emit_place
+from .common import A, BATCH_ROWS, LABEL, DatasetInfo, emit_place
 
 REQUIRED = ("year", "exporter", "importer", "commodity_code")
 ALIASES = {"hs_code": "commodity_code", "hs6": "commodity_code", "commodity": "commodity_code", "cmdcode": "commodity_code",
@@ -34,8 +34,11 @@ MASS_UNITS = {k: u for k, u in UNITS.items() if u.dimension == "mass"}
 
 
 def dataset(ctx) -> DatasetInfo:
-    title = ctx.options.get("title") or f"Trade statistics: {ctx.path.name}"
-    return DatasetInfo(f"import-{ctx.name}", title, "Statistic",
+    o = ctx.options
+    title = o.get("title") or f"Trade statistics: {ctx.path.name}"
+    return DatasetInfo(f"import-{ctx.name}", title, "Statistic", creators=[o["creator"]] if o.get("creator") else [],
+                       publisher=ctx.iris.ref(o["publisher"]) if o.get("publisher") else None,
+                       year=int(o["year"]) if o.get("year") else None,
                        description="Bilateral trade statistics imported with `oretrace import trade`; each row "
                                    "is one flow from the exporting to the importing country.")
 
@@ -166,7 +169,8 @@ def run(ctx) -> None:
             flow = nt.iri(iris.entity("flow", f"{ctx.name}-{line}"))
             o, d = emit_place(em, exp), emit_place(em, imp)
             mat = hs.emit_material(em, nomen, code)
-            t = [(flow, A, P["export"]), (flow, P["origin"], o), (flow, P["destination"], d),
+            t = [(flow, A, P["export"]), (flow, LABEL, nt.lit(f"{exp.code} to {imp.code}, HS {code}, {year}", "en")),
+                 (flow, P["origin"], o), (flow, P["destination"], d),
                  (flow, P["year"], nt.integer(int(year))), (flow, P["code"], nt.lit(code)), (flow, P["material"], mat)]
             about = [flow]
             if qty is not None:
@@ -174,10 +178,11 @@ def run(ctx) -> None:
                 t.append((flow, P["unit"], unit_terms[unit]))
             if val is not None:
                 obs = nt.iri(iris.entity("observation", f"{ctx.name}-{line}-value"))
-                t += [(obs, A, P["vobs"]), (obs, P["subject"], flow), (obs, P["num"], nt.decimal(val * vfactor)),
+                t += [(obs, A, P["vobs"]), (obs, LABEL, nt.lit(f"value of {exp.code} to {imp.code}, HS {code}, {year}", "en")),
+                      (obs, P["subject"], flow), (obs, P["num"], nt.decimal(val * vfactor)),
                       (obs, P["unit"], P["usd"])]
                 about.append(obs)
-            em.statement(f"r{line}", t, about, {"row": line})
+            em.statement(f"r{line}", t, about, {"row": line}, line=line)
             ctx.rows += 1
             if n % BATCH_ROWS == 0:
                 em.flush()

@@ -1,0 +1,168 @@
+"""USGS world production tables (U.S. Mineral Dependence, Open-File Report 2013-1184, re-keyed as CSV).
+
+One CSV per commodity, one row per year: world production, the concentration ratio of the three
+leading producers, and the three leading countries with their production. Each row becomes one
+statement holding a production observation for the world, one per leading country with its
+rank, and the top-three share. "--" marks a figure the table does not give. A country name
+that cannot be resolved to one country ("Congo", "Australia/Canada") makes the row faulty: it
+is reported, never guessed.
+
+The CSV files do not carry their unit. Where the unit is known from the caption of the USGS
+table (kept in the upstream repository's "-Table 1" files), it is listed in UNITS with that
+caption; for the other files the unit must be given with `--unit` after checking the report.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+from ..units import UNITS as ALL_UNITS
+from ..vocab import DCTERMS, OT, QUDT, RDFS
+from . import countries, nt
+from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place
+
+# file stem -> (element, stage word used in labels)
+COMMODITIES = {
+    "Indium": ("Indium", "refined"), "Zinc": ("Zinc", "mine"), "SmelteredZinc": ("Zinc", "smelter"),
+    "Tin": ("Tin", "mine"), "SmelteredTin": ("Tin", "smelter"), "Tantalum": ("Tantalum", "mine"),
+    "Tungsten": ("Tungsten", "mine"), "Cobalt": ("Cobalt", "mine"), "Cobalt2": ("Cobalt", "refined"),
+    "Gold": ("Gold", "mine"), "Silver": ("Silver", "mine"), "Lead": ("Lead", "mine"),
+    "Niobium": ("Niobium", "mine"), "Germanium": ("Germanium", "refined"), "Gallium": ("Gallium", "refined"),
+}
+# Units confirmed by the table caption in HussainAther/ucsc data/mineral/csv/<stem>-Table 1.csv.
+UNITS = {
+    "Indium": ("kt", "Table 28. Global production of refined indium ... (thousand metric tons)."),
+    "Gold": ("kt", "Table 26. Global production of mined gold ... (thousand metric tons)."),
+}
+REPORT = {"slug": "usgs-ofr-2013-1184", "title": "U.S. mineral dependence: statistical compilation of U.S. and world "
+          "mineral production, consumption, and trade, 1990-2010 (USGS Open-File Report 2013-1184)",
+          "creators": ["Barry, J.J.", "Matos, G.R.", "Menzie, W.D."], "year": 2013,
+          "url": "https://pubs.usgs.gov/of/2013/1184"}
+ORDINALS = ("1st", "2nd", "3rd")
+
+
+def _stem(ctx) -> str:
+    stem = ctx.path.stem
+    if stem not in COMMODITIES:
+        raise ImportFailure([f"{ctx.path.name}: not one of the USGS commodity tables oretrace reads "
+                             f"({', '.join(sorted(COMMODITIES))}.csv)"])
+    return stem
+
+
+def dataset(ctx) -> DatasetInfo:
+    stem = _stem(ctx)
+    el, stage = COMMODITIES[stem]
+    return DatasetInfo(f"import-{ctx.name}", f"USGS world {stage} production of {el.lower()}, 1990-2010 ({ctx.path.name})",
+                       "Statistic", creators=list(REPORT["creators"]), year=REPORT["year"],
+                       url="https://github.com/HussainAther/ucsc/tree/master/data/mineral/csv",
+                       description=f"The {stem} table of USGS Open-File Report 2013-1184, re-keyed as CSV by the "
+                                   "repository HussainAther/ucsc.",
+                       cites=[ctx.iris.entity("source", REPORT["slug"])])
+
+
+def _unit(ctx, stem: str) -> tuple[str, str]:
+    given = ctx.options.get("unit")
+    known = UNITS.get(stem)
+    if given:
+        if given not in ("t", "kt"):
+            raise ImportFailure([f"--unit {given!r}: the USGS tables are in t or kt (metric tons or thousand metric tons)"])
+        if known and known[0] != given:
+            raise ImportFailure([f"--unit {given} contradicts the table caption ({known[1]}); leave --unit out"])
+        return given, known[1] if known else f"unit given by the importing user (--unit {given})"
+    if known:
+        return known
+    raise ImportFailure([f"{ctx.path.name}: the CSV does not say its unit and oretrace does not know it; check the "
+                         "caption of the table in USGS Open-File Report 2013-1184 and give it with --unit t or --unit kt"])
+
+
+def run(ctx) -> None:
+    em, iris = ctx.emitter, ctx.iris
+    stem = _stem(ctx)
+    element, stage = COMMODITIES[stem]
+    unit, unit_basis = _unit(ctx, stem)
+    ctx.notes.append(f"unit of {ctx.path.name}: {unit} ({unit_basis})")
+    report = em.describe_source(REPORT["slug"], "Report", REPORT["title"], REPORT["creators"], REPORT["year"], REPORT["url"])
+    el = nt.iri(OT + element)
+    unit_t, pct = nt.iri(ALL_UNITS[unit].iri), nt.iri(ALL_UNITS["percent"].iri)
+    P = {k: nt.iri(v) for k, v in {"prod": OT + "ProductionObservation", "rank": OT + "RankObservation",
+                                   "share": OT + "ShareObservation", "subject": OT + "subject",
+                                   "material": OT + "material", "year": OT + "year", "num": QUDT + "numericValue",
+                                   "unit": QUDT + "hasUnit", "measure": OT + "measure", "rankp": OT + "rank",
+                                   "basis": OT + "basis", "whole": OT + "whole", "area": OT + "Area",
+                                   "desc": DCTERMS + "description", "seealso": RDFS + "seeAlso"}.items()}
+    world = nt.iri(iris.entity("place", "world"))
+    measure = f"world {stage} production" if stage != "mine" else "world mine production"
+    with open(ctx.path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = [h.strip() for h in next(reader, [])]
+        if len(header) != 9 or header[0] != "Year" or not header[1].startswith("World"):
+            raise ImportFailure([f"{ctx.path.name}:1: unexpected header {','.join(header)!r} (expected Year, World..., "
+                                 "Concentrationratio, then production and country of the 1st, 2nd and 3rd producer)"])
+        for row in reader:
+            line = reader.line_num
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) != 9:
+                ctx.bad(line, f"{len(row)} fields where the header has 9 (the file may be truncated)")
+                continue
+            row = [c.strip() for c in row]
+            try:
+                year = int(row[0])
+                world_v = _num(row[1], "world production")
+                ratio = _num(row[2], "concentration ratio")
+                leaders = []
+                for k in range(3):
+                    v, name = _num(row[3 + 2 * k], f"{ORDINALS[k]} production"), row[4 + 2 * k]
+                    if name in ("--", ""):
+                        continue
+                    leaders.append((k + 1, v, countries.resolve(name), name))
+            except (ValueError, countries.UnknownPlace) as e:
+                ctx.bad(line, str(e))
+                continue
+            base = f"{ctx.name}-{year}"
+            t, about = [], []
+            wobs = nt.iri(iris.entity("observation", f"{base}-world"))
+            if world_v is not None:
+                em.reference("world", [(world, A, P["area"]), (world, LABEL, nt.lit("World", "en"))], [world],
+                             em.ds, {"column": header[1]})
+                t += [(wobs, A, P["prod"]), (wobs, LABEL, nt.lit(f"{measure} of {element.lower()}, {year}", "en")),
+                      (wobs, P["subject"], world), (wobs, P["material"], el), (wobs, P["year"], nt.integer(year)),
+                      (wobs, P["num"], nt.decimal(world_v)), (wobs, P["unit"], unit_t), (wobs, P["measure"], nt.lit(measure))]
+                about.append(wobs)
+            for rank, v, place, name in leaders:
+                c = emit_place(em, place)
+                obs = nt.iri(iris.entity("observation", f"{base}-{place.slug.lower()}"))
+                if v is not None:
+                    t += [(obs, A, P["prod"]), (obs, LABEL, nt.lit(f"{stage} production of {element.lower()} in {place.label}, {year}", "en")),
+                          (obs, P["subject"], c), (obs, P["material"], el), (obs, P["year"], nt.integer(year)),
+                          (obs, P["num"], nt.decimal(v)), (obs, P["unit"], unit_t),
+                          (obs, P["measure"], nt.lit(f"{stage} production"))]
+                    about.append(obs)
+                robs = nt.iri(iris.entity("observation", f"{base}-rank-{rank}"))
+                t += [(robs, A, P["rank"]), (robs, LABEL, nt.lit(f"{place.label}: producer no. {rank} of {element.lower()}, {year}", "en")),
+                      (robs, P["subject"], c), (robs, P["material"], el), (robs, P["year"], nt.integer(year)),
+                      (robs, P["rankp"], nt.integer(rank)), (robs, P["measure"], nt.lit(f"rank in world {stage} production"))]
+                if v is not None:
+                    t.append((robs, P["basis"], obs))
+                about.append(robs)
+            if ratio is not None and world_v is not None:
+                sobs = nt.iri(iris.entity("observation", f"{base}-top3-share"))
+                t += [(sobs, A, P["share"]), (sobs, LABEL, nt.lit(f"share of the three leading producers of {element.lower()}, {year}", "en")),
+                      (sobs, P["whole"], wobs), (sobs, P["subject"], world), (sobs, P["material"], el),
+                      (sobs, P["year"], nt.integer(year)), (sobs, P["num"], nt.decimal(ratio * 100)), (sobs, P["unit"], pct),
+                      (sobs, P["measure"], nt.lit("concentration ratio of the three leading producers"))]
+                about.append(sobs)
+            if not t:
+                continue
+            em.statement(f"r{line}", t, about, {"table": ctx.path.stem, "row": line}, cites=[report], line=line)
+            ctx.rows += 1
+
+
+def _num(cell: str, what: str) -> Decimal | None:
+    if cell in ("--", ""):
+        return None
+    d = nt.to_decimal(cell.replace(",", ""))
+    if d is None or d < 0:
+        raise ValueError(f"{what} {cell!r} is not a number of zero or more")
+    return d
