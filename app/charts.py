@@ -155,41 +155,62 @@ def sankey_svg(links: list[dict], labels: dict[str, str], kinds: dict[str, str],
             f'width="100%" style="max-width:{width}px;font-family:sans-serif">{"".join(bands)}{"".join(rects)}</svg>')
 
 
+def _component_layout(G, width: int) -> tuple[dict, int]:
+    """Positions for every node: each connected part laid out on its own, the parts packed in rows
+    (largest first), so that small separate groups do not leave the picture mostly empty."""
+    import networkx as nx
+
+    parts = sorted((sorted(c) for c in nx.connected_components(G)), key=lambda c: (-len(c), c[0]))
+    pos, x, y, row_h = {}, 0.0, 0.0, 0.0
+    for nodes in parts:
+        n = len(nodes)
+        side = 170 + 75 * math.sqrt(n) if n > 2 else 190
+        w, h = min(side * 1.5, width - 40), side * (0.85 if n > 2 else 0.45)
+        if x + w > width - 20 and x > 0:
+            x, y, row_h = 0.0, y + row_h, 0.0
+        sub = G.subgraph(nodes)
+        layout = nx.spring_layout(sub, seed=7, k=2.2 / math.sqrt(n), iterations=120) if n > 2 else \
+            {nodes[0]: (0.0, 0.0), nodes[-1]: (0.0, 1.0)} if n == 2 else {nodes[0]: (0.0, 0.0)}
+        xs = [p[0] for p in layout.values()]
+        ys = [p[1] for p in layout.values()]
+        for node, (px, py) in layout.items():
+            fx = (px - min(xs)) / ((max(xs) - min(xs)) or 1)
+            fy = (py - min(ys)) / ((max(ys) - min(ys)) or 1)
+            pos[node] = (x + 20 + fx * (w - 190), y + 20 + fy * (h - 40))
+        x += w
+        row_h = max(row_h, h)
+    return pos, int(y + row_h + 10)
+
+
 def network_svg(edges: list[dict], labels: dict[str, str], kinds: dict[str, str], rel_labels: dict[str, str],
-                width: int = 1000, height: int = 620) -> str:
+                width: int = 1100) -> str:
     """An SVG network of actors and sites: ownership, control and trade links, each clickable."""
     import networkx as nx
 
     if not edges:
         return '<p class="ot-muted">No ownership or trade links in the graph.</p>'
     G = nx.Graph()
-    for e in edges:
+    for e in sorted(edges, key=lambda e: (e["a"], e["rel"], e["b"])):
         G.add_edge(e["a"], e["b"])
-    pos = nx.spring_layout(G, seed=7, k=1.6 / math.sqrt(max(G.number_of_nodes(), 1)), iterations=80)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    minx, maxx, miny, maxy = min(xs), max(xs), min(ys), max(ys)
-
-    def xy(n):
-        x, y = pos[n]
-        return (60 + (x - minx) / ((maxx - minx) or 1) * (width - 220), 30 + (y - miny) / ((maxy - miny) or 1) * (height - 60))
+    pos, height = _component_layout(G, width)
 
     lines, dots = [], []
     for e in edges:
-        (x0, y0), (x1, y1) = xy(e["a"]), xy(e["b"])
-        rel = rel_labels.get(e["rel"], e["rel"].rsplit("#", 1)[-1])
+        (x0, y0), (x1, y1) = pos[e["a"]], pos[e["b"]]
+        rel = rel_labels.get(e["rel"]) or e["rel"].rsplit("#", 1)[-1]
         dash = ' stroke-dasharray="5,4"' if e["rel"].endswith("#seller") else ""
         tip = f"{labels.get(e['a'], e['a'])} — {rel} — {labels.get(e['b'], e['b'])}"
         lines.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="#999" stroke-width="1.6"{dash}>'
                      f'<title>{esc(tip)}</title></line>')
-    for n in G.nodes:
-        x, y = xy(n)
+    for n in sorted(G.nodes):
+        x, y = pos[n]
         colour = PALETTE.get(kinds.get(n, "Other"), PALETTE["Other"])
         label = labels.get(n, n)
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 30 else label[:29] + "…"
         dots.append(f'<a href="{esc(entity_href(n))}" target="_self" class="ot-node"><circle cx="{x:.1f}" cy="{y:.1f}" r="7" '
                     f'fill="{colour}"><title>{esc(label)}</title></circle>'
-                    f'<text x="{x + 10:.1f}" y="{y + 4:.1f}" font-size="11" fill="#222">{esc(short)}</text></a>')
+                    f'<text x="{x + 10:.1f}" y="{y + 4:.1f}" font-size="11" fill="#222" '
+                    f'style="paint-order:stroke;stroke:#fff;stroke-width:3px">{esc(short)}</text></a>')
     return (f'<svg class="ot-network" role="img" aria-label="Network of actors" viewBox="0 0 {width} {height}" width="100%" '
             f'style="max-width:{width}px;font-family:sans-serif">{"".join(lines)}{"".join(dots)}</svg>')
 

@@ -96,7 +96,7 @@ export default async function (component) {
   const centres = {};
   const outlines = L.geoJSON(shapes, {
     style: f => ({ color: "#8a96a3", weight: 0.6, fillColor: lit.has(String(f.id)) ? "#bcd6e4" : "#f4f3ee", fillOpacity: 1,
-                   className: lit.has(String(f.id)) ? "ot-country ot-country-lit" : "ot-country" }),
+                   className: "ot-country ot-c-" + String(f.id) + (lit.has(String(f.id)) ? " ot-country-lit" : "") }),
     onEachFeature: (f, layer) => { centres[String(f.id)] = mainCentre(layer); },
   });
   const where = (end) => end.lat !== undefined && end.lat !== null ? L.latLng(end.lat, end.lon) : (end.country ? centres[String(end.country)] : null);

@@ -38,6 +38,11 @@ def html_of(at: AppTest) -> str:
     return "\n".join(h.proto.body for h in at.get("html"))
 
 
+def query_rows(store, sparql: str) -> list[dict]:
+    res = query.run_store(store, query.with_prefixes(sparql))
+    return [{c: appdata.plain(v) for c, v in zip(res.columns, row)} for row in res.rows]
+
+
 def one(store, sparql: str) -> dict:
     res = query.run_store(store, query.with_prefixes(sparql))
     assert res.rows, f"the built graph has no answer to: {sparql}"
@@ -99,12 +104,52 @@ def test_unknown_entity_and_bad_iri_are_explained(env):
 
 
 def test_chain_page_draws_sankey_map_and_network(env, store):
-    at = page("chain", material="all")
+    years = query_rows(store, "SELECT DISTINCT ?y WHERE { ?f a ot:Flow ; ot:year ?y } ORDER BY ?y")
+    at = page("chain", material="all", **{"from": str(years[0]["y"]), "to": str(years[-1]["y"])})
     unknown = [e for e in at.main if type(e).__name__ == "UnknownElement"]
     payload = "".join(str(e.proto) for e in unknown)
     assert "ot-sankey" in payload and "ot-network" in payload and "countries" in payload
     f = one(store, "SELECT ?f WHERE { ?f a ot:Flow ; ot:origin ?o ; ot:destination ?d } ORDER BY ?f LIMIT 1")["f"]
     assert urllib.parse.quote(f, safe="") in payload  # every band links to its flow page
+    assert any("add up" in w.value for w in at.warning)  # several years drawn together are flagged
+
+
+def test_chain_page_opens_on_indium_in_the_latest_year_with_tonnes(env, store):
+    latest = one(store, """SELECT (MAX(?y) AS ?y) WHERE { ?f a ot:Flow ; ot:year ?y ; qudt:numericValue ?v ;
+        qudt:hasUnit unit:TONNE ; ot:material ?m . ?m (ot:containsElement|ot:groupMember/ot:containsElement)? ot:Indium }""")["y"]
+    at = page("chain")
+    assert at.selectbox(key="material").value == "element:Indium"
+    import ui
+
+    assert at.subheader[0].value == ui.md(f"Flows of indium-bearing materials, {latest}")
+    assert at.query_params["from"] == str(latest) and at.query_params["to"] == str(latest)  # shareable URL
+    assert not at.warning  # one year: nothing mixed
+    payload = "".join(str(e.proto) for e in at.main if type(e).__name__ == "UnknownElement")
+    assert '\\"fitSites\\": true' in payload  # the map opens on the sites of the selection
+    dated = query_rows(store, f"""SELECT DISTINCT ?f WHERE {{ ?f a ot:Flow ; ot:year ?y ; ot:material ?m .
+        ?m (ot:containsElement|ot:groupMember/ot:containsElement)? ot:Indium FILTER(?y != {latest}) }}""")
+    sankey = next(str(e.proto) for e in at.main if type(e).__name__ == "UnknownElement" and "ot-sankey" in str(e.proto))
+    assert not any(urllib.parse.quote(r["f"], safe="") in sankey for r in dated)  # no flow of another year
+
+
+def test_country_codes_match_world_atlas_ids(env):
+    import json
+
+    from views import chain
+
+    ids = {str(g["id"]) for g in json.loads((APP / "static" / "world" / "countries-110m.json").read_text())
+           ["objects"]["countries"]["geometries"] if "id" in g}
+    assert {chain.numeric_code(c) for c in ("BO", "BE", "CL", "FR", "NO", "KR")} <= ids
+
+
+def test_places_stated_together_are_drawn_through_each_other(env):
+    import charts
+
+    flow = {"iri": "f", "origin": ["country", "site"], "via": [], "destination": ["x", "y"], "seller": [], "buyer": [],
+            "receivingSmelter": [], "tonnes": 30.0, "parents": [], "year": 2018, "start": None, "end": None}
+    links, _ = charts.sankey_links([flow], within={("site", "country")})
+    assert sorted((lk["source"], lk["target"], lk["weight"]) for lk in links) == [
+        ("country", "x", 15.0), ("country", "y", 15.0), ("site", "country", 15.0), ("site", "country", 15.0)]
 
 
 def test_sankey_weights_are_tonnes(env):
@@ -126,16 +171,28 @@ sys.path.insert(0, str(APP))
 def test_findings_page(env, store):
     at = page("findings")
     labels = [m.label for m in at.metric]
-    assert labels == ["Validation results", "Royalty gaps", "Mass-balance warnings", "Source disagreements"]
+    assert labels == ["Violations (SHACL)", "Warnings (SHACL)", "Royalty gaps", "Source disagreements"]
+    values = dict(zip(labels, [m.value for m in at.metric]))
     n = len(appdata.connect(env).disagreements())
-    assert dict(zip(labels, [m.value for m in at.metric]))["Source disagreements"] == str(n)
+    assert values["Source disagreements"] == str(n)
+    sev = {r["sev"]: r["n"] for r in query_rows(store, """SELECT ?sev (COUNT(DISTINCT ?r) AS ?n) WHERE {
+        GRAPH <https://w3id.org/oretrace/graph/validation> { ?r a sh:ValidationResult ; sh:resultSeverity ?sev } } GROUP BY ?sev""")}
+    assert values["Violations (SHACL)"] == str(sev.get("http://www.w3.org/ns/shacl#Violation", 0))
+    assert values["Warnings (SHACL)"] == str(sev.get("http://www.w3.org/ns/shacl#Warning", 0) + sev.get("http://www.w3.org/ns/shacl#Info", 0))
 
 
 def test_sources_page_filters_by_source(env, store):
     row = one(store, """SELECT ?doc (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH <https://w3id.org/oretrace/graph/provenance> {
-        ?g a ot:Statement ; ot:citation ?c . ?c ot:document ?doc } } GROUP BY ?doc ORDER BY DESC(?n) LIMIT 1""")
+        ?g a ot:Statement ; ot:citation ?c . { ?c ot:document ?doc } UNION { ?g ot:citesSource ?doc } } }
+        GROUP BY ?doc ORDER BY DESC(?n) LIMIT 1""")
     at = page("sources", source=row["doc"])
     assert f"{row['n']} statement" in " ".join(s.value for s in at.subheader)
+    n_sources = one(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ot:Source }")["n"]
+    assert f"{n_sources} sources" in [s.value for s in page("sources").subheader]
+    cited = one(store, """SELECT ?s (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH <https://w3id.org/oretrace/graph/provenance> {
+        ?g ot:citesSource ?s FILTER NOT EXISTS { ?x prov:wasDerivedFrom ?s } } } GROUP BY ?s ORDER BY DESC(?n) ?s LIMIT 1""")
+    at = page("sources", source=cited["s"])  # a source only cited lists the statements citing it
+    assert f"{cited['n']} statement" in " ".join(s.value for s in at.subheader)
     at = page("sources", confidence="implied")
     implied = one(store, """SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH <https://w3id.org/oretrace/graph/provenance> {
         ?g ot:confidence ot:Implied ; ot:citation ?c } }""")["n"]

@@ -131,3 +131,20 @@ entities:
     assert "inconsistent" in out.stderr
     assert "test/actor-is-a-flow" in out.stderr and "entity/actor/contradiction" in out.stderr
     assert not (tmp_path / "b" / "current").exists()
+
+
+def test_void_describes_the_dumps_with_their_checksums(built):
+    import pyoxigraph as ox
+
+    rel = current_release(built)
+    man = json.loads((rel / "manifest.json").read_text())
+    st = ox.Store()
+    st.load(path=str(rel / "void.ttl"), format=ox.RdfFormat.TURTLE)
+    res = query.run_store(st, query.with_prefixes("""
+        SELECT ?dist ?sha ?size WHERE { ?d a void:Dataset ; dcat:distribution ?dist .
+          ?dist dcat:byteSize ?size ; <http://spdx.org/rdf/terms#checksum>/<http://spdx.org/rdf/terms#checksumValue> ?sha }"""), union=False)
+    got = {r[0].value.rsplit("/", 1)[-1]: (r[1].value, int(r[2].value)) for r in res.rows}
+    expected = {n: (i["sha256"], i["bytes"]) for n, i in man["dumps"].items() if n != "void.ttl"}
+    assert got == expected
+    svc = query.run_store(st, query.with_prefixes("ASK { ?s a dcat:DataService ; dcat:servesDataset ?d . ?d void:sparqlEndpoint ?e }"), union=False)
+    assert svc.boolean

@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from oretrace.appdata import FACT_KINDS, is_iri
-from oretrace.vocab import OT, RDF
+from oretrace.vocab import OT, RDF, RDFS
 
 
 def search_box(g) -> None:
@@ -44,6 +44,7 @@ def render() -> None:
     names = {iri} | {f["p"] for f in facts} | {f["o"] for f in facts if is_iri(f["o"])} | \
             {x for f in facts for x in [f["doc"], *f["cited"]] if x}
     labels = g.labels(names)
+    labels.update({RDF + "type": "is a", RDFS + "label": "name"})  # plain words in the property column
     ui.header(labels[iri])
     asserted = sorted({f["o"] for f in facts if f["dir"] == "out" and f["p"] == RDF + "type" and not f["inferred"]})
     inferred = sorted({f["o"] for f in facts if f["dir"] == "out" and f["p"] == RDF + "type" and f["inferred"]} - set(asserted))

@@ -16,10 +16,14 @@ def render() -> None:
     summary = g.validation_summary()
     gaps, balance, disagree = g.royalty_gaps(), g.mass_balance(), g.disagreements()
     c = st.columns(4)
-    c[0].metric("Validation results", summary["total"] if summary["present"] else "no report")
-    c[1].metric("Royalty gaps", len(gaps))
-    c[2].metric("Mass-balance warnings", len(balance))
-    c[3].metric("Source disagreements", len(disagree))
+    by = summary["by_severity"]
+    c[0].metric("Violations (SHACL)", by.get("Violation", 0) if summary["present"] else "no report",
+                help="Results of severity Violation in the validation report: a rule of the data model is broken.")
+    c[1].metric("Warnings (SHACL)", by.get("Warning", 0) + by.get("Info", 0) if summary["present"] else "no report",
+                help="Results of severity Warning or Info: something is missing or does not add up.")
+    c[2].metric("Royalty gaps", len(gaps), help="Exports of mined indium-bearing material without a declared royalty.")
+    c[3].metric("Source disagreements", len(disagree),
+                help="Pairs of figures for the same thing, year and unit that sources give differently.")
 
     st.subheader("Validation report (SHACL)")
     if not summary["present"]:
@@ -69,8 +73,9 @@ def render() -> None:
     else:
         st.write("None found.")
 
-    st.subheader("Mass balance")
-    st.caption("Flows whose stated parts add up to more than the flow itself.")
+    st.subheader("Parts adding up to more than the whole")
+    st.caption("Flows whose stated parts add up to more tonnes than the flow itself. (Yearly production against "
+               "exports is checked by rule X1 of the validation report above.)")
     if balance:
         bl = g.labels({r["whole"] for r in balance})
         ui.show(ui.table(["flow", "stated total", "sum of parts", "parts"],

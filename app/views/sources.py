@@ -25,7 +25,7 @@ def render() -> None:
     g = ui.graph()
     ui.header("Sources", "Every document the graph draws on, and the statements taken from it.")
     srcs = g.sources()
-    labels = g.labels({s["s"] for s in srcs} | {s["publisher"] for s in srcs if s["publisher"]} | {s["type"] for s in srcs})
+    labels = g.labels({s["s"] for s in srcs} | {s["publisher"] for s in srcs if s["publisher"]} | {s["type"] for s in srcs if s["type"]})
     c1, c2, c3 = st.columns([4, 2, 2])
     with c1:
         source = _pick("Source", [""] + [s["s"] for s in srcs], {"": "all sources", **{s["s"]: s["title"] or labels[s["s"]] for s in srcs}},
@@ -39,10 +39,16 @@ def render() -> None:
 
     if not source:
         st.subheader(f"{len(srcs)} sources")
-        ui.show(ui.table(["source", "kind", "year", "publisher", "statements"],
-                         [[ui.link(s["s"], s["title"] or labels[s["s"]]), ui.esc(labels.get(s["type"], "")), ui.esc(s["year"] or ""),
+        st.caption("A source is either read by a curator (its statements are taken from it) or cited by a source "
+                   "that was read (the statements then name it as the original).")
+        ui.show(ui.table(["source", "kind", "year", "publisher", "statements taken from it", "statements citing it"],
+                         [[ui.link(s["s"], s["title"] or labels[s["s"]]), ui.esc(labels.get(s["type"], "") if s["type"] else ""),
+                           ui.esc(s["year"] or ""),
                            ui.value_html(g, s["publisher"], labels) if s["publisher"] else "",
-                           f'<a href="{ui.esc(ui.href("sources", source=s["s"]))}" target="_self">{s["statements"]}</a>']
+                           f'<a href="{ui.esc(ui.href("sources", source=s["s"]))}" target="_self">{s["statements"]}</a>'
+                           if s["statements"] else '<span class="ot-muted">0</span>',
+                           f'<a href="{ui.esc(ui.href("sources", source=s["s"]))}" target="_self">{s["citing"]}</a>'
+                           if s["citing"] else '<span class="ot-muted">0</span>']
                           for s in srcs]))
     sts = g.statements(source=source, curator=curator, confidence=CONFIDENCE.get(conf or "any"))
     st.subheader(f"{len(sts)} statement{'s' if len(sts) != 1 else ''}")

@@ -99,14 +99,15 @@ def render() -> None:
                         "Prefixes ot:, rdfs:, prov:, dcterms:, qudt:, … are added when missing.")
     ss, qp = st.session_state, st.query_params
     if "sparql_text" not in ss:
-        ss.sparql_text = qp.get("q") or DEFAULT
+        # the editor checks prefixes itself: show the ones the app would add, so a shared query is not marked wrong
+        ss.sparql_text = query.with_prefixes(qp.get("q")) if qp.get("q") else DEFAULT
         ss.sparql_version = 0
         ss.autorun = bool(qp.get("q"))
         ss.cat_autoload = bool(qp.get("name")) and not qp.get("q")
-    with st.expander("Query catalogue", expanded=bool(qp.get("name"))):
+    with st.expander("Examples from the query catalogue", expanded=bool(qp.get("name")) or not qp.get("q")):
         loaded = catalogue_panel(g)
     if loaded is not None:
-        ss.sparql_text, ss.sparql_version = loaded, ss.sparql_version + 1
+        ss.sparql_text, ss.sparql_version = query.with_prefixes(loaded), ss.sparql_version + 1
         ss.autorun = True
     plain_editor = st.toggle("Plain text editor", value=qp.get("editor") == "plain", key="plain_editor")
     trigger = None

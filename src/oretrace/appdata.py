@@ -168,11 +168,13 @@ def check_read_only(text: str) -> str:
 
 def plain_error(msg: str) -> str:
     """A parser or endpoint message turned into a short sentence for the user."""
-    m = re.search(r"error at (\d+):(\d+)", msg)
-    where = f" near line {m.group(1)}, column {m.group(2)}" if m else ""
-    if "syntax" in msg.lower() or m:
-        detail = msg.split(":", 1)[-1].strip() if ":" in msg else msg
-        return f"The query is not valid SPARQL{where}. {detail[:300]}"
+    m = re.search(r"error at (\d+):(\d+):?\s*([^\n'\"]*)", msg)
+    if m:
+        detail = m.group(3).strip()
+        return f"The query is not valid SPARQL near line {m.group(1)}, column {m.group(2)}" + (f": {detail[:300]}" if detail else ".")
+    if "syntax" in msg.lower() or "QueryBadFormed" in msg:
+        detail = msg.split("Response:", 1)[-1] if "Response:" in msg else msg.split(":", 1)[-1]
+        return f"The query is not valid SPARQL. {detail.strip()[:300]}"
     return msg[:400]
 
 
@@ -615,20 +617,24 @@ class Graph:
 
     # ---------------------------------------------------------- sources
     def sources(self) -> list[dict]:
+        """Every source with its kind, year, publisher, the statements taken from it and those citing it."""
         pg = self.iris.provenance_graph
         return self.select(f"""SELECT ?s (SAMPLE(?t0) AS ?title) (SAMPLE(?ty0) AS ?type) (SAMPLE(?y0) AS ?year)
-             (SAMPLE(?pub0) AS ?publisher) (SAMPLE(?ca0) AS ?cited_as) (COUNT(DISTINCT ?g) AS ?statements) WHERE {{
-          GRAPH <{pg}> {{ ?s a ?ty0 . FILTER(STRSTARTS(STR(?s), "{self.iris.base}/id/source/"))
-            OPTIONAL {{ ?s <{DCTERMS}title> ?t0 }} OPTIONAL {{ ?s <{DCTERMS}issued>|<{OT}issuedNotBefore> ?y0 }}
-            OPTIONAL {{ ?s <{DCTERMS}publisher> ?pub0 }} OPTIONAL {{ ?s <{OT}citedAs> ?ca0 }}
-            OPTIONAL {{ ?g <{PROV}wasDerivedFrom> ?s }} }}
-        }} GROUP BY ?s ORDER BY DESC(?statements) ?s""")
+             (SAMPLE(?pub0) AS ?publisher) (SAMPLE(?ca0) AS ?cited_as) (COUNT(DISTINCT ?g) AS ?statements)
+             (COUNT(DISTINCT ?g2) AS ?citing) WHERE {{
+          ?s a <{OT}Source> . FILTER(STRSTARTS(STR(?s), "{self.iris.base}/id/source/"))
+          OPTIONAL {{ GRAPH <{pg}> {{ ?s a ?ty0 . FILTER(?ty0 != <{OT}Source>) }} }}
+          OPTIONAL {{ GRAPH <{pg}> {{ ?s <{DCTERMS}title> ?t0 }} }}
+          OPTIONAL {{ GRAPH <{pg}> {{ ?s <{DCTERMS}issued>|<{OT}issuedNotBefore> ?y0 }} }}
+          OPTIONAL {{ GRAPH <{pg}> {{ ?s <{DCTERMS}publisher> ?pub0 }} }} OPTIONAL {{ GRAPH <{pg}> {{ ?s <{OT}citedAs> ?ca0 }} }}
+          OPTIONAL {{ GRAPH <{pg}> {{ ?g <{PROV}wasDerivedFrom> ?s }} }} OPTIONAL {{ GRAPH <{pg}> {{ ?g2 <{OT}citesSource> ?s }} }}
+        }} GROUP BY ?s ORDER BY DESC(?statements) DESC(?citing) ?s""")
 
     def statements(self, source: str | None = None, curator: str | None = None, confidence: str | None = None) -> list[dict]:
         pg = self.iris.provenance_graph
         conds = []
-        if source:
-            conds.append(f"FILTER(?doc = <{source}>)")
+        if source:  # statements taken from the source, or citing it
+            conds.append(f"FILTER(?doc = <{source}> || EXISTS {{ GRAPH <{pg}> {{ ?g <{OT}citesSource> <{source}> }} }})")
         if curator:
             conds.append(f"FILTER(?curator = <{curator}>)")
         if confidence:

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from . import __version__, curated, ontology, rdf, reason, rules, store
 from .config import Settings
-from .vocab import DCAT, DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, VOID, XSD, IRIs
+from .vocab import OWL as OWL_NS, SKOS as SKOS_NS, DCAT, DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, VOID, XSD, IRIs
 
 DUMPS = {
     "dataset.trig": ox.RdfFormat.TRIG,
@@ -88,12 +88,35 @@ def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, exa
         ox.Triple(d, N(VOID + "uriSpace"), L(iris.base + "/id/")),
         ox.Triple(d, N(VOID + "sparqlEndpoint"), N(iris.base + "/sparql")),
     ]
-    for v in ("ot", "prov", "org", "qudt", "dcterms", "skos", "geo"):
+    t += [
+        ox.Triple(d, N(OWL_NS + "versionInfo"), L(version)),
+        ox.Triple(d, N(DCAT + "version"), L(version)),
+        ox.Triple(d, N(DCTERMS + "publisher"), N(iris.entity("actor", "oretrace"))),
+    ]
+    service = N(iris.base + "/sparql")
+    t += [
+        ox.Triple(service, a, N(DCAT + "DataService")),
+        ox.Triple(service, N(DCAT + "endpointURL"), service),
+        ox.Triple(service, N(DCAT + "servesDataset"), d),
+        ox.Triple(service, N(DCTERMS + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/")),
+        ox.Triple(d, N(DCAT + "accessService"), service),
+    ]
+    for v in ("ot", "prov", "org", "qudt", "unit", "dcterms", "skos", "geo", "sh", "dcat", "void"):
         t.append(ox.Triple(d, N(VOID + "vocabulary"), N(PREFIXES[v])))
     for ex in examples:
         t.append(ox.Triple(d, N(VOID + "exampleResource"), N(ex)))
+    links = N(iris.dataset + "/links/geonames")
+    t += [
+        ox.Triple(links, a, N(VOID + "Linkset")),
+        ox.Triple(links, N(VOID + "subjectsTarget"), d),
+        ox.Triple(links, N(VOID + "objectsTarget"), N("https://sws.geonames.org/")),
+        ox.Triple(links, N(VOID + "linkPredicate"), N(SKOS_NS + "exactMatch")),
+        ox.Triple(d, N(VOID + "subset"), links),
+    ]
+    spdx = "http://spdx.org/rdf/terms#"
     for name, info in sorted(dumps.items()):
         dist = N(f"{iris.base}/dump/{name}")
+        checksum = N(f"{iris.base}/dump/{name}#sha256")
         t += [
             ox.Triple(d, N(VOID + "dataDump"), dist),
             ox.Triple(d, N(DCAT + "distribution"), dist),
@@ -101,7 +124,10 @@ def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, exa
             ox.Triple(dist, N(DCAT + "downloadURL"), dist),
             ox.Triple(dist, N(DCAT + "mediaType"), L(info["media_type"])),
             ox.Triple(dist, N(DCAT + "byteSize"), L(str(info["bytes"]), datatype=N(XSD + "integer"))),
-            ox.Triple(dist, N("http://spdx.org/rdf/terms#checksum"), L("sha256:" + info["sha256"])),
+            ox.Triple(dist, N(spdx + "checksum"), checksum),
+            ox.Triple(checksum, a, N(spdx + "Checksum")),
+            ox.Triple(checksum, N(spdx + "algorithm"), N(spdx + "checksumAlgorithm_sha256")),
+            ox.Triple(checksum, N(spdx + "checksumValue"), L(info["sha256"], datatype=N(XSD + "hexBinary"))),
         ]
     return sorted(t, key=str)
 
