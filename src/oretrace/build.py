@@ -132,6 +132,16 @@ def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, exa
     return sorted(t, key=str)
 
 
+def _store_description(store_dir: Path, iris: IRIs, void: list[ox.Triple]) -> None:
+    """Put the dataset description (build version, dumps) into the store too, in {base}/graph/void,
+    so that clients of an endpoint can read it; the dumps carry it as void.ttl."""
+    st = ox.Store(str(store_dir))
+    g = ox.NamedNode(iris.graph("void"))
+    st.extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in void])
+    st.flush()
+    del st
+
+
 def _validation_step(settings: Settings, st: ox.Store, iris: IRIs) -> list[ox.Quad]:
     """The SHACL report quads for the loaded store (graph {base}/graph/validation), if validation is present."""
     import importlib.util
@@ -270,6 +280,7 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
         examples = sorted(e for e in entities if "/id/site/" in e)[:3]
         void = dataset_description(iris, version, counts, dumps, examples)
         _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
+        _store_description(staging / "store", iris, void)
         dumps["void.ttl"] = {"sha256": _sha256(staging / "void.ttl"), "bytes": (staging / "void.ttl").stat().st_size,
                              "media_type": "text/turtle"}
         man = {"name": "oretrace", "version": version, "base": settings.base, "counts": counts, "dumps": dumps,
@@ -403,6 +414,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         del st
         void = dataset_description(iris, version, counts, dumps, examples)
         _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
+        _store_description(staging / "store", iris, void)
         dumps["void.ttl"] = {"sha256": _sha256(staging / "void.ttl"), "bytes": (staging / "void.ttl").stat().st_size,
                              "media_type": "text/turtle"}
         man = {"name": "oretrace", "version": version, "base": settings.base, "counts": counts, "dumps": dumps,
