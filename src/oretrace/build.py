@@ -213,7 +213,7 @@ def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: flo
 
     progress.step("reasoning with HermiT")
     t = time.perf_counter()
-    inferred_triples = reason.infer(onto, asserted)
+    inferred_triples = reason.infer(onto, reason.reasoning_input(asserted, iris.provenance_graph))
     ig = ox.NamedNode(iris.inferred_graph)
     inferred = [ox.Quad(x.subject, x.predicate, x.object, ig) for x in inferred_triples]
     mg = ox.NamedNode(iris.metadata_graph)

@@ -50,7 +50,8 @@ def _java() -> list[str]:
         raise ReasonerError("no Java runtime found: HermiT needs one (apt-get install -y default-jre-headless)")
     jar_dir = os.path.join(os.path.dirname(owlready2.__file__), "hermit")
     memory = getattr(getattr(owlready2, "reasoning", None), "JAVA_MEMORY", 2000)
-    return [java, f"-Xmx{memory}M", "-cp", f"{jar_dir}{os.pathsep}{os.path.join(jar_dir, 'HermiT.jar')}",
+    # HermiT runs for a second or two: the quick (C1) JIT tier alone starts and finishes sooner
+    return [java, "-XX:TieredStopAtLevel=1", f"-Xmx{memory}M", "-cp", f"{jar_dir}{os.pathsep}{os.path.join(jar_dir, 'HermiT.jar')}",
             "org.semanticweb.HermiT.cli.CommandLine"]
 
 
