@@ -91,33 +91,8 @@ def is_iri(v) -> bool:
     return isinstance(v, str) and bool(re.match(r"^[a-z][a-z0-9+.-]*:", v)) and " " not in v and not v.startswith("_:")
 
 
-def term_json(t):
-    if t is None:
-        return None
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    d = {"type": "literal", "value": t.value}
-    if t.language:
-        d["xml:lang"] = t.language
-    elif t.datatype:
-        d["datatype"] = t.datatype.value
-    return d
-
-
-def json_term(b):
-    if b is None:
-        return None
-    if b["type"] == "uri":
-        return ox.NamedNode(b["value"])
-    if b["type"] == "bnode":
-        return ox.BlankNode(b["value"])
-    if "xml:lang" in b:
-        return ox.Literal(b["value"], language=b["xml:lang"])
-    if "datatype" in b:
-        return ox.Literal(b["value"], datatype=ox.NamedNode(b["datatype"]))
-    return ox.Literal(b["value"])
+term_json = query.term_to_json
+json_term = query.term_from_json
 
 
 # ------------------------------------------------------------------ user queries

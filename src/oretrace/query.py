@@ -197,11 +197,12 @@ def run_endpoint(url: str, query: str, timeout: int = 30) -> Result:
     if "boolean" in data:
         return Result(boolean=bool(data["boolean"]))
     cols = data["head"].get("vars", [])
-    rows = [[_json_term(b.get(c)) for c in cols] for b in data["results"]["bindings"]]
+    rows = [[term_from_json(b.get(c)) for c in cols] for b in data["results"]["bindings"]]
     return Result(cols, rows)
 
 
-def _json_term(b):
+def term_from_json(b):
+    """A pyoxigraph term from a SPARQL JSON results binding (None for an unbound variable)."""
     if b is None:
         return None
     if b["type"] == "uri":
@@ -265,7 +266,7 @@ def format_result(res: Result, fmt: str = "table", iris: IRIs | None = None, wid
         return ox.serialize(res.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
     if fmt == "json":
         return json.dumps({"head": {"vars": res.columns},
-                           "results": {"bindings": [{c: _term_json(v) for c, v in zip(res.columns, row) if v is not None}
+                           "results": {"bindings": [{c: term_to_json(v) for c, v in zip(res.columns, row) if v is not None}
                                                     for row in res.rows]}}, indent=1)
     if fmt in ("csv", "tsv"):
         buf = io.StringIO()
@@ -288,7 +289,10 @@ def format_result(res: Result, fmt: str = "table", iris: IRIs | None = None, wid
     return "\n".join(lines)
 
 
-def _term_json(t):
+def term_to_json(t):
+    """A SPARQL JSON results binding for a pyoxigraph term (None for an unbound variable)."""
+    if t is None:
+        return None
     if isinstance(t, ox.NamedNode):
         return {"type": "uri", "value": t.value}
     if isinstance(t, ox.BlankNode):
