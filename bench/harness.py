@@ -163,7 +163,7 @@ def add_arguments(ap) -> None:
     ap.add_argument("--naive-limit", type=int, default=1800, help="seconds before a naive stage is stopped (default 1800)")
     ap.add_argument("--naive-mem-gb", type=float, default=16.0, help="address-space limit of a naive stage (default 16)")
     ap.add_argument("--naive-max-triples", type=int, default=10_000_000, help="sizes above this skip the naive stages")
-    ap.add_argument("--query-limit", type=int, default=300, help="seconds per rdflib query before it is stopped")
+    ap.add_argument("--query-limit", type=int, default=60, help="seconds per rdflib query before it is stopped")
     ap.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary folder, removed)")
 
 

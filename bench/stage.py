@@ -111,8 +111,10 @@ def st_validate_pyshacl(a):
         g.add((s_, p, o))
     del ds
     shapes = validate.load_shapes(s.shapes_dir)
-    real = pyshacl_engine.rdflib_graph
-    pyshacl_engine.rdflib_graph = lambda triples: g if triples == "DATA" else real(triples)
+    shapes_g = rdflib.Graph()  # the shapes as rdflib reads them, like the data (plain literals stay plain)
+    for f in sorted(s.shapes_dir.glob("*.ttl")):
+        shapes_g.parse(f, format="turtle")
+    pyshacl_engine.rdflib_graph = lambda triples: g if triples == "DATA" else shapes_g
     eng = pyshacl_engine.PyshaclEngine([], shapes)
     eng.data_triples = "DATA"
     t = time.perf_counter()

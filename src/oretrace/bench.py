@@ -26,7 +26,7 @@ def register(sub) -> dict:
     p.add_argument("--naive-limit", type=int, default=1800, help="seconds before a naive stage is stopped")
     p.add_argument("--naive-mem-gb", type=float, default=16.0, help="address-space limit of a naive stage (GB)")
     p.add_argument("--naive-max-triples", type=int, default=10_000_000, help="sizes above this skip the naive stages")
-    p.add_argument("--query-limit", type=int, default=300, help="seconds per rdflib query before it is stopped")
+    p.add_argument("--query-limit", type=int, default=60, help="seconds per rdflib query before it is stopped")
     p.add_argument("--keep", help="keep the work folder here")
     return {"bench": cmd_bench}
 

@@ -160,12 +160,14 @@ def import_files(settings: Settings, pending: dict[str, Path] | None = None) -> 
     return sorted(files.items())
 
 
-def _count_lines(path: Path) -> int:
-    n = 0
+def _scan(path: Path) -> tuple[int, str]:
+    """Lines and SHA-256 of a file, in one pass."""
+    n, h = 0, hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
+        for chunk in iter(lambda: f.read(1 << 22), b""):
             n += chunk.count(b"\n")
-    return n
+            h.update(chunk)
+    return n, h.hexdigest()
 
 
 def _concat(paths: list[Path], out: Path) -> None:
@@ -193,7 +195,7 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
                                validation)
 
 
-FULL_DUMPS_MAX = 2_000_000
+FULL_DUMPS_MAX = 1_000_000
 
 
 def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: float):
@@ -313,13 +315,13 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         st = ox.Store(str(staging / "store"))
         # The imports are bulk-loaded on a second thread while HermiT classifies the curated graph.
         load_errors: list[BaseException] = []
-        import_quads = {}
+        import_quads, import_sha = {}, {}
 
         def load_imports():
             try:
                 for name, path in imports:
                     st.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-                    import_quads[name] = _count_lines(path)
+                    import_quads[name], import_sha[name] = _scan(path)
             except BaseException as e:  # re-raised on the main thread
                 load_errors.append(e)
 
@@ -421,7 +423,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
                "graphs": {"ontology": iris.ontology_graph, "provenance": iris.provenance_graph,
                           "inferred": iris.inferred_graph, "metadata": iris.metadata_graph,
                           "statements": iris.base + "/id/statement/"},
-               "imports": {name: {"sha256": _sha256(path), "quads": import_quads[name]} for name, path in imports},
+               "imports": {name: {"sha256": import_sha[name], "quads": import_quads[name]} for name, _ in imports},
                "reasoning": {"hermit_types": len(inferred), "rules_types": stats["inferred"],
                              "rules_rounds": stats["rounds"], "rules_by_rule": stats["by_rule"]}}
         if left_out:

@@ -22,6 +22,8 @@ individuals, so time grows linearly with the data (see bench/ for figures).
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -117,7 +119,9 @@ def schema(onto_nt: str) -> Schema:
             return " ".join(pattern(m, var) for m in members)
         ops = list(g.objects(node, O.unionOf))
         if ops:
-            return " UNION ".join("{ " + pattern(m, var) + " }" for m in Collection(g, ops[0]))
+            # a sub-select, so that the union is evaluated once rather than once per row of what it is joined to
+            union = " UNION ".join("{ " + pattern(m, var) + " }" for m in Collection(g, ops[0]))
+            return f"{{ SELECT DISTINCT {var} WHERE {{ {union} }} }}"
         ops = list(g.objects(node, O.oneOf))
         if ops:
             return f"VALUES {var} {{ {' '.join(f'<{m}>' for m in Collection(g, ops[0]))} }}"
@@ -166,39 +170,45 @@ def schema(onto_nt: str) -> Schema:
 
 
 def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first: bool = True,
-            present=lambda kind, iri: True) -> list[tuple[str, str, bool]]:
-    """(name, CONSTRUCT query, needs the typed-in-data check) for one round of rules.
+            present=lambda kind, iri: True, definitions: bool = True) -> list[list[tuple[str, str, bool]]]:
+    """The rules of one round, in phases: a list of phases, each a list of (name, CONSTRUCT, needs
+    the typed-in-data check).
 
-    Every rule subtracts what is already known with MINUS (a hash join: one scan of each side
-    rather than a lookup per row). Superclasses come first, so that domains and ranges, which
-    depend only on triples and run in the first round only, rarely find anything left; later
-    rounds close only the classes that gained members in the round before (`classes`) and
-    re-check the defined classes. `present(kind, iri)` tells whether a class has members or a
-    property has triples; rules about absent ones are left out."""
-    out = []
+    There is one query per concluded class, so no two queries of a phase conclude the same
+    triple, and each subtracts what is already known with MINUS (a hash join: one scan of each
+    side rather than a lookup per row). Superclasses come first, so that domains and ranges,
+    which depend only on triples and run in the first round only, rarely find anything left;
+    later rounds close only the classes that gained members in the round before (`classes`)
+    and re-check the defined classes. `present(kind, iri)` tells whether a class has members or
+    a property has triples; rules about absent ones are left out."""
+    phases = []
+    by_super: dict[str, list[str]] = {}
     for c in sorted(sc.supers if classes is None else classes & set(sc.supers)):
-        if not sc.supers.get(c) or not present("class", c):
-            continue
-        for d in sorted(sc.supers.get(c, ())):
-            # members of c stated in a data graph or already inferred (never only in the ontology graph)
-            out.append((f"superclasses {c}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ ?x a <{c}> }} "
-                                             f"MINUS {{ ?x a <{d}> }} MINUS {{ GRAPH <{onto_graph}> {{ ?x a <{c}> }} }} }}", False))
+        if sc.supers.get(c) and present("class", c):
+            for d in sc.supers[c]:
+                by_super.setdefault(d, []).append(c)
+    sup = []
+    for d in sorted(by_super):
+        # members of a subclass stated in a data graph or already inferred (never only in the ontology graph)
+        union = " UNION ".join(f"{{ ?x a <{c}> MINUS {{ GRAPH <{onto_graph}> {{ ?x a <{c}> }} }} }}" for c in by_super[d])
+        sup.append((f"superclass {d}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ {union} }} MINUS {{ ?x a <{d}> }} }}", False))
+    phases.append(sup)
     if first:
+        by_class: dict[str, list[str]] = {}
         for p in sorted(sc.domains):
-            if not present("property", p):
-                continue
-            for d in sorted(sc.domains[p]):
-                out.append((f"domain {p}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ ?x <{p}> ?o }} MINUS {{ ?x a <{d}> }} }}", True))
+            if present("property", p):
+                for d in sc.domains[p]:
+                    by_class.setdefault(d, []).append(f"{{ ?x <{p}> ?o }}")
         for p in sorted(sc.ranges):
-            if not present("property", p):
-                continue
-            for d in sorted(sc.ranges[p]):
-                out.append((f"range {p}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ ?s <{p}> ?x FILTER(!isLiteral(?x)) }} "
-                                          f"MINUS {{ ?x a <{d}> }} }}", True))
-    for c in sorted(sc.definitions):
-        out.append((f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {sc.definitions[c]} FILTER(!isLiteral(?x)) }} "
-                                    f"MINUS {{ ?x a <{c}> }} }}", True))
-    return out
+            if present("property", p):
+                for d in sc.ranges[p]:
+                    by_class.setdefault(d, []).append(f"{{ ?s <{p}> ?x FILTER(!isLiteral(?x)) }}")
+        phases.append([(f"domain-range {d}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ {' UNION '.join(pats)} }} "
+                                             f"MINUS {{ ?x a <{d}> }} }}", True) for d, pats in sorted(by_class.items())])
+    if definitions:
+        phases.append([(f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {sc.definitions[c]} FILTER(!isLiteral(?x)) }} "
+                                        f"MINUS {{ ?x a <{c}> }} }}", True) for c in sorted(sc.definitions)])
+    return phases
 
 
 def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, progress=None,
@@ -225,26 +235,44 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
     out = open(nquads_out, "wb") if nquads_out else None
     try:
         with tempfile.TemporaryDirectory(prefix="oretrace-rules-") as tmp:
-            classes = None
+            # semi-naive: the superclass phase concludes whole closures, so a later round closes only
+            # the classes that domains, ranges and definitions added to, and re-checks the
+            # definitions only when a class they mention gained members
+            deps = {m for text in sc.definitions.values() for m in re.findall(r"<([^>]+)>", text)}
+            classes, recheck = None, True
             for rnd in range(1, MAX_ROUNDS + 1):
                 gained: dict[str, int] = {}
-                for name, q, check in queries(sc, onto_graph, classes, rnd == 1, present):
-                    path = Path(tmp) / "conclusions.nt"
-                    res = store.query(q, use_default_graph_as_union=True)
-                    ox.serialize(filter(typed, res) if check else res, str(path), format=ox.RdfFormat.N_TRIPLES)
-                    per_class = _per_class(path)
-                    n = sum(per_class.values())
-                    if n:
-                        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-                        key = name.split(" ", 1)[0] + " " + name.rsplit("#", 1)[-1]
-                        stats["by_rule"][key] = stats["by_rule"].get(key, 0) + n
-                        for c, k in per_class.items():
-                            gained[c] = gained.get(c, 0) + k
+                open_classes: set[str] = set()
+                for phase in queries(sc, onto_graph, classes, rnd == 1, present, definitions=recheck):
+                    # a phase's queries conclude different classes: their results are loaded together
+                    batch = Path(tmp) / "phase.nt"
+                    with open(batch, "wb") as bf:
+                        for name, q, check in phase:
+                            path = Path(tmp) / "conclusions.nt"
+                            tq = time.perf_counter()
+                            res = store.query(q, use_default_graph_as_union=True)
+                            ox.serialize(filter(typed, res) if check else res, str(path), format=ox.RdfFormat.N_TRIPLES)
+                            n = _lines(path)
+                            tq = time.perf_counter() - tq
+                            if tq > 1:
+                                stats.setdefault("slow", []).append((rnd, name.rsplit("#", 1)[-1].rsplit("/", 1)[-1], n, round(tq, 1)))
+                            if n:
+                                key = name.split(" ", 1)[0] + " " + name.rsplit("#", 1)[-1]
+                                stats["by_rule"][key] = stats["by_rule"].get(key, 0) + n
+                                cls = name.split(" ", 1)[1]
+                                gained[cls] = gained.get(cls, 0) + n
+                                if not name.startswith("superclass "):
+                                    open_classes.add(cls)
+                                with open(path, "rb") as f:
+                                    shutil.copyfileobj(f, bf, 1 << 22)
+                            os.unlink(path)
+                    if batch.stat().st_size:
+                        store.bulk_load(path=str(batch), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
                         if out:
-                            with open(path, "rb") as f:
+                            with open(batch, "rb") as f:
                                 for lines in iter(lambda: f.readlines(1 << 22), []):
                                     out.write(b"".join(lines).replace(b" .\n", suffix))
-                    os.unlink(path)
+                    os.unlink(batch)
                 added = sum(gained.values())
                 stats["rounds"] = rnd
                 stats["inferred"] += added
@@ -252,7 +280,9 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
                     progress(f"rules round {rnd}: {added:,} types")
                 if not added:
                     break
-                classes = set(gained)
+                classes, recheck = open_classes, bool(set(gained) & deps)
+                if not classes and not recheck:
+                    break
             else:
                 raise RuleError(f"the rules did not reach a fixpoint in {MAX_ROUNDS} rounds")
     finally:

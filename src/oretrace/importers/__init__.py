@@ -117,14 +117,20 @@ def check_shapes(settings: Settings, kind: str, em: Emitter) -> list[str]:
     import rdflib
     from pyshacl import validate
 
+    import warnings
+
     data = rdflib.Dataset()
-    data.parse(data="".join(em.sample), format="nquads")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's own N-Quads parser warns about itself
+        data.parse(data="".join(em.sample), format="nquads")
     from .. import ontology
 
     g = rdflib.Graph()
     g.parse(data=ontology.load(settings.ontology_dir).nquads, format="nt")  # the classes of ontology individuals
-    for s, p, o, _ in data.quads((None, None, None, None)):
-        g.add((s, p, o))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for s, p, o, _ in data.quads((None, None, None, None)):
+            g.add((s, p, o))
     conforms, report, _ = validate(g, shacl_graph=str(shapes), inference="none", advanced=True)
     if conforms:
         return []

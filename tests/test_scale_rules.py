@@ -1,0 +1,70 @@
+"""The SPARQL rules that classify imported data agree with HermiT on the curated graph."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from oretrace import curated, ontology, rdf, reason, rules
+from oretrace.vocab import IRIs
+
+
+def test_rules_give_the_same_types_as_hermit_on_the_curated_data(settings):
+    iris = IRIs(settings.base)
+    onto = ontology.load(settings.ontology_dir)
+    asserted = list(rdf.curation_quads(curated.read(settings, onto), iris))
+    hermit = {(t.subject.value, t.object.value) for t in reason.infer(onto, asserted)}
+    st = ox.Store()
+    st.extend(rdf.ontology_quads(onto.nquads, iris) + asserted)
+    stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph)
+    mine = {(q.subject.value, q.object.value)
+            for q in st.quads_for_pattern(None, None, None, ox.NamedNode(iris.inferred_graph))}
+    assert len(hermit) > 500
+    assert mine == hermit, (sorted(hermit - mine)[:10], sorted(mine - hermit)[:10])
+    # the defined classes are among them (not only superclasses)
+    assert any(k.startswith("defined") for k in stats["by_rule"])
+
+
+def test_every_definition_of_the_ontology_is_translated(settings):
+    onto = ontology.load(settings.ontology_dir)
+    sc = rules.schema(onto.nquads)
+    for name in ("IndiumBearingMaterial", "IndiumBearingExport", "IndiumBearingMineralExport", "ThreeTGMaterial",
+                 "ConflictAffectedPlace", "ExportFromConflictAffectedArea", "ThreeTGExportFromConflictAffectedArea"):
+        assert "https://w3id.org/oretrace/ontology#" + name in sc.definitions
+
+
+def test_build_with_imports_is_deterministic_and_streams_its_dumps(tmp_path):
+    """Two builds with the same import give the same bytes; dataset.nq holds every quad of the store."""
+    import json
+    import os
+
+    from conftest import ROOT
+    from oretrace.build import build
+    from oretrace.config import Settings
+    from oretrace.importers import write_import
+
+    results = []
+    for name in ("a", "b"):
+        bd = tmp_path / name
+        os.environ["ORETRACE_BUILD"] = str(bd)
+        try:
+            s = Settings(root=ROOT)
+            (bd / "imports").mkdir(parents=True)
+            write_import(s, "rmi", ROOT / "tests" / "fixtures" / "imports" / "rmi-smelters.csv",
+                         bd / "imports" / "smelters.nq", quiet=True)
+            results.append(build(s, quiet=True))
+        finally:
+            os.environ.pop("ORETRACE_BUILD", None)
+    a, b = results
+    assert a.manifest == b.manifest and "smelters" in a.manifest["imports"]
+    for dump in a.manifest["dumps"]:
+        assert (a.release / dump).read_bytes() == (b.release / dump).read_bytes(), dump
+    st = ox.Store()
+    st.load(path=str(a.release / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
+    assert len(st) == a.manifest["counts"]["quads"]
+    # the smelters were classified by the rules: a smelter is a metallurgical plant, a site, a smelter-or-refiner
+    site = ox.NamedNode("https://w3id.org/oretrace/id/site/rmi-cidfix0001")
+    types = {q.object.value.rsplit("#", 1)[-1] for q in st.quads_for_pattern(
+        site, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), None,
+        ox.NamedNode("https://w3id.org/oretrace/graph/inferred"))}
+    assert {"MetallurgicalPlant", "Site", "SmelterOrRefiner"} <= types
+    json.loads((a.release / "manifest.json").read_text())
