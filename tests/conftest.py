@@ -37,17 +37,9 @@ def built(tmp_path_factory):
     from oretrace.config import Settings
 
     build_dir = tmp_path_factory.mktemp("build")
-    old = os.environ.get("ORETRACE_BUILD")
-    os.environ["ORETRACE_BUILD"] = str(build_dir)
-    try:
-        s = Settings(root=ROOT)
-        build(s, quiet=True)
-        yield s
-    finally:
-        if old is None:
-            os.environ.pop("ORETRACE_BUILD", None)
-        else:
-            os.environ["ORETRACE_BUILD"] = old
+    s = Settings(root=ROOT, build=build_dir)
+    build(s, quiet=True)
+    return s
 
 
 @pytest.fixture(scope="session")

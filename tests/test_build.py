@@ -21,11 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _build_into(root: Path, build_dir: Path) -> build_mod.BuildResult:
-    os.environ["ORETRACE_BUILD"] = str(build_dir)
-    try:
-        return build_mod.build(Settings(root=root), quiet=True)
-    finally:
-        os.environ.pop("ORETRACE_BUILD", None)
+    return build_mod.build(Settings(root=root, build=build_dir), quiet=True)
 
 
 def test_manifest_matches_dumps(built):

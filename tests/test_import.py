@@ -177,14 +177,10 @@ def test_import_command_publishes_a_release_with_the_import(tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "imported usgs-indium: 21 rows" in out.stdout
-    s = Settings(root=ROOT)
-    os.environ["ORETRACE_BUILD"] = str(tmp_path / "b")
-    try:
-        from oretrace import store
-        man = store.manifest(s)
-        st = store.open_store(s)
-    finally:
-        os.environ.pop("ORETRACE_BUILD")
+    from oretrace import store
+    s = Settings(root=ROOT, build=tmp_path / "b")
+    man = store.manifest(s)
+    st = store.open_store(s)
     assert "usgs-indium" in man["imports"] and (tmp_path / "b" / "imports" / "usgs-indium.nq").is_file()
     # the rules classified the imported observations (superclasses), as HermiT does the curated ones
     assert query.run_store(st, query.with_prefixes(

@@ -89,7 +89,7 @@ def test_publish_twice_leaves_the_same_content_and_drops_stale_graphs(built, sto
 def test_query_endpoint_option_runs_catalogue_queries_remotely(built, store, oxigraph, capsys):
     publish.publish(built, oxigraph + "/store")
     text = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY DESC(?n) ?g LIMIT 5"
-    code = cli.main(["--root", str(built.root), "query", "--endpoint", oxigraph + "/query", "-f", "csv", text])
+    code = cli.main(["--root", str(built.root), "--build", str(built.build_dir), "query", "--endpoint", oxigraph + "/query", "-f", "csv", text])
     remote_out = capsys.readouterr().out
     assert code == 0
     local = query.format_result(query.run_store(store, text), "csv")
@@ -100,12 +100,12 @@ def test_publish_command_reports_an_unreachable_store(built, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code = cli.main(["--root", str(built.root), "publish", "--store", f"http://127.0.0.1:{port}/store"])
+    code = cli.main(["--root", str(built.root), "--build", str(built.build_dir), "publish", "--store", f"http://127.0.0.1:{port}/store"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach" in err
 
 
 def test_publish_command(built, oxigraph, capsys):
-    code = cli.main(["--root", str(built.root), "publish", "--store", oxigraph + "/store", "--endpoint", oxigraph + "/query"])
+    code = cli.main(["--root", str(built.root), "--build", str(built.build_dir), "publish", "--store", oxigraph + "/store", "--endpoint", oxigraph + "/query"])
     out = capsys.readouterr().out
     assert code == 0 and out.startswith("published ") and "removed 0 graphs" in out

@@ -101,14 +101,14 @@ def server(built):
 
 
 def test_cli_lists_catalogue_and_binds_parameters(built, capsys):
-    assert cli.main(["--root", str(built.root), "query", "--list"]) == 0
+    assert cli.main(["--root", str(built.root), "--build", str(built.build_dir), "query", "--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in CAT)
-    assert cli.main(["--root", str(built.root), "query", "site-operator-owner", "-p", "site=site/morococalla-mine",
+    assert cli.main(["--root", str(built.root), "--build", str(built.build_dir), "query", "site-operator-owner", "-p", "site=site/morococalla-mine",
                      "-f", "csv"]) == 0
     out = capsys.readouterr().out
     assert "cooperativa-morococalla" in out and "comibol" not in out
-    assert cli.main(["--root", str(built.root), "query", "site-operator-owner", "-p", "mine=site/x"]) == 2
+    assert cli.main(["--root", str(built.root), "--build", str(built.build_dir), "query", "site-operator-owner", "-p", "mine=site/x"]) == 2
     assert "has no parameter mine" in capsys.readouterr().err
 
 

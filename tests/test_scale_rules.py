@@ -45,15 +45,11 @@ def test_build_with_imports_is_deterministic_and_streams_its_dumps(tmp_path):
     results = []
     for name in ("a", "b"):
         bd = tmp_path / name
-        os.environ["ORETRACE_BUILD"] = str(bd)
-        try:
-            s = Settings(root=ROOT)
-            (bd / "imports").mkdir(parents=True)
-            write_import(s, "rmi", ROOT / "tests" / "fixtures" / "imports" / "rmi-smelters.csv",
-                         bd / "imports" / "smelters.nq", quiet=True)
-            results.append(build(s, quiet=True))
-        finally:
-            os.environ.pop("ORETRACE_BUILD", None)
+        s = Settings(root=ROOT, build=bd)
+        (bd / "imports").mkdir(parents=True)
+        write_import(s, "rmi", ROOT / "tests" / "fixtures" / "imports" / "rmi-smelters.csv",
+                     bd / "imports" / "smelters.nq", quiet=True)
+        results.append(build(s, quiet=True))
     a, b = results
     assert a.manifest == b.manifest and "smelters" in a.manifest["imports"]
     for dump in a.manifest["dumps"]:

@@ -34,7 +34,8 @@ def command(settings, port: int) -> list[str]:
 
 
 def environment(settings, endpoint: str | None) -> dict:
-    env = dict(os.environ, ORETRACE_ROOT=str(settings.root), ORETRACE_BASE=settings.base)
+    env = dict(os.environ, ORETRACE_ROOT=str(settings.root), ORETRACE_BASE=settings.base,
+               ORETRACE_BUILD=str(settings.build_dir))
     if endpoint:
         env[ENDPOINT_ENV] = endpoint
     return env
@@ -87,12 +88,11 @@ def running_app(root: Path, build_dir: Path, endpoint: str | None = None):
 
     if setup_assets.missing(app) and setup_assets.install(app):
         raise RuntimeError("the app's npm assets are missing: run `npm ci --prefix app`")
-    s = Settings(root=Path(root))
+    s = Settings(root=Path(root), build=Path(build_dir))
     port = free_port()
     cmd = command(s, port)
     cmd[4] = str(app / "oretrace_app.py")  # the app code of this checkout, whatever the data root
     env = environment(s, endpoint)
-    env["ORETRACE_BUILD"] = str(build_dir)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", action="version", version=f"oretrace {__version__}")
     ap.add_argument("--root", type=Path, help="project folder (default: found from the current directory)")
     ap.add_argument("--base", help="IRI base of the data (default https://w3id.org/oretrace or $ORETRACE_BASE)")
+    ap.add_argument("--build", type=Path, metavar="DIR",
+                    help="build folder (default $ORETRACE_BUILD, else build/ in the project folder)")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     sub.add_parser("check", help="check the curated files without building")
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"check": cmd_check, "build": cmd_build, "query": cmd_query, "stats": cmd_stats}
     handlers.update(commands.register(sub))
     args = ap.parse_args(argv)
-    s = make_settings(args.root, args.base)
+    s = make_settings(args.root, args.base, args.build)
     try:
         return handlers[args.cmd](args, s)
     except KeyboardInterrupt:

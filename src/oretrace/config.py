@@ -29,10 +29,13 @@ class Settings:
 
     root: Path
     base: str = DEFAULT_BASE
+    build: Path | None = None  # the build folder; None: $ORETRACE_BUILD, else <root>/build
 
     def __post_init__(self):
         object.__setattr__(self, "root", Path(self.root).resolve())
         object.__setattr__(self, "base", self.base.rstrip("/"))
+        if self.build is not None:
+            object.__setattr__(self, "build", Path(self.build))
 
     @property
     def ontology_dir(self) -> Path:
@@ -52,6 +55,8 @@ class Settings:
 
     @property
     def build_dir(self) -> Path:
+        if self.build is not None:
+            return self.build
         return Path(os.environ.get("ORETRACE_BUILD", self.root / "build"))
 
     @property
@@ -64,7 +69,8 @@ class Settings:
         return Path(os.environ.get("ORETRACE_SHARED", self.root.parent / "shared"))
 
 
-def settings(root: Path | None = None, base: str | None = None) -> Settings:
-    """Settings from arguments, then ORETRACE_ROOT / ORETRACE_BASE, then defaults."""
+def settings(root: Path | None = None, base: str | None = None, build: Path | None = None) -> Settings:
+    """Settings from arguments, then ORETRACE_ROOT / ORETRACE_BASE / ORETRACE_BUILD, then defaults."""
     b = (base or os.environ.get("ORETRACE_BASE") or DEFAULT_BASE).rstrip("/")
-    return Settings(root=Path(root).resolve() if root else _find_root(), base=b)
+    return Settings(root=Path(root).resolve() if root else _find_root(), base=b,
+                    build=Path(build).resolve() if build else None)

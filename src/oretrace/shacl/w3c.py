@@ -58,6 +58,7 @@ def _files(manifest: Path):
 
 
 def cases(root: Path, part: str = "core") -> list[Case]:
+    root = Path(root).resolve()  # file IRIs in the manifests are resolved paths
     out = []
     for mf in _files(root / part / "manifest.ttl"):
         triples = _load(mf)
