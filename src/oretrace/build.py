@@ -41,9 +41,42 @@ class Progress:
         if not self.quiet:
             print(f"[{self.n}/{self.steps}] {text}", file=sys.stderr, flush=True)
 
+    def rate(self, unit: str, what: str, done: float, total: float, seconds: float) -> None:
+        """A line with how far a long step is, its rate and the time left."""
+        if self.quiet or seconds <= 0:
+            return
+        r = done / seconds
+        left = f"about {(total - done) / r:,.0f} s left" if r > 0 else "starting"
+        print(f"      {done:,.0f} of {total:,.0f} {unit} {what} ({r:,.0f} {unit}/s, {left})", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        """An indented line within a step, with the time so far."""
+        self.done(text)
+
     def done(self, text: str) -> None:
         if not self.quiet:
             print(f"      {text} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr, flush=True)
+
+
+PROGRESS_EVERY = 10.0  # seconds between progress lines of a long step
+
+
+class _ReadCounter:
+    """Counts the bytes a reader takes from the files it wraps (for progress of a bulk load)."""
+
+    def __init__(self):
+        self.bytes = 0
+
+    def wrap(self, f):
+        counter = self
+
+        class Reader:
+            def read(self, n=-1):
+                b = f.read(n)
+                counter.bytes += len(b)
+                return b
+
+        return Reader()
 
 
 @dataclass
@@ -170,11 +203,16 @@ def _scan(path: Path) -> tuple[int, str]:
     return n, h.hexdigest()
 
 
-def _concat(paths: list[Path], out: Path) -> None:
+def _concat(paths: list[Path], out: Path) -> str:
+    """Write the files one after the other into `out`; return the SHA-256 of the result."""
+    h = hashlib.sha256()
     with open(out, "wb") as w:
         for p in paths:
             with open(p, "rb") as r:
-                shutil.copyfileobj(r, w, 1 << 22)
+                for chunk in iter(lambda: r.read(1 << 22), b""):
+                    h.update(chunk)
+                    w.write(chunk)
+    return h.hexdigest()
 
 
 def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Path] | None = None,
@@ -195,7 +233,7 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
                                validation)
 
 
-FULL_DUMPS_MAX = 1_000_000
+FULL_DUMPS_MAX = 250_000  # quads; above it only dataset.nq is written (the others take several times as long as a load)
 
 
 def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: float):
@@ -307,7 +345,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
                         validation: bool = True) -> BuildResult:
     """The build when imports are present: stream them into the store, classify them by rules, stream the dumps."""
     iris = IRIs(settings.base)
-    progress = Progress(7, quiet)
+    progress = Progress(8 if validation else 7, quiet)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     staging = store.staging_dir(settings)
@@ -317,25 +355,43 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         load_errors: list[BaseException] = []
         import_quads, import_sha = {}, {}
 
+        total_bytes = sum(p.stat().st_size for _, p in imports)
+        loaded = _ReadCounter()
+
         def load_imports():
             try:
                 for name, path in imports:
-                    st.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-                    import_quads[name], import_sha[name] = _scan(path)
+                    with open(path, "rb") as f:
+                        st.bulk_load(input=loaded.wrap(f), format=ox.RdfFormat.N_QUADS)
             except BaseException as e:  # re-raised on the main thread
                 load_errors.append(e)
 
-        loader = threading.Thread(target=load_imports, name="oretrace-import-loader", daemon=True)
+        def scan_imports():
+            try:
+                for name, path in imports:
+                    import_quads[name], import_sha[name] = _scan(path)
+            except BaseException as e:
+                load_errors.append(e)
+
+        # Oxigraph loads and hashlib hashes without holding Python's lock: the three run side by side
+        threads = [threading.Thread(target=f, name=f"oretrace-{f.__name__}", daemon=True) for f in (load_imports, scan_imports)]
         t_load = time.perf_counter()
-        loader.start()
+        for th in threads:
+            th.start()
         try:
             onto, cur, asserted, onto_quads, inferred, meta = _curated_part(settings, progress, timings, t0)
+            progress.step("loading the store")
+            while threads[0].is_alive():
+                threads[0].join(timeout=PROGRESS_EVERY)
+                if threads[0].is_alive():
+                    progress.rate("MB", "of imports loaded", loaded.bytes / 1e6, total_bytes / 1e6,
+                                  time.perf_counter() - t_load)
         finally:
-            loader.join()
+            for th in threads:
+                th.join()
         if load_errors:
             raise load_errors[0]
 
-        progress.step("loading the store")
         t = time.perf_counter()
         rules_activity = ox.NamedNode(iris.base + "/id/activity/rules-classification")
         ig, mg = ox.NamedNode(iris.inferred_graph), ox.NamedNode(iris.metadata_graph)
@@ -355,23 +411,29 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         progress.step("classifying imported data with SPARQL rules")
         t = time.perf_counter()
         rules_nq = staging / ".rules.nq"
-        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, nquads_out=rules_nq)
+        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, nquads_out=rules_nq,
+                            progress=progress.note)
         st.flush()
         timings["rules"] = time.perf_counter() - t
         progress.done(f"{stats['inferred']:,} types in {stats['rounds']} rounds")
 
         t = time.perf_counter()
-        report = _validation_step(settings, st, iris) if validation else []
-        if report:
-            st.bulk_extend(report)
-            st.flush()
+        report = []
+        if validation:
+            progress.step("validating with the SHACL rules")
+            report = _validation_step(settings, st, iris)
+            if report:
+                st.bulk_extend(report)
+                st.flush()
+            results = sum(1 for q in report if q.predicate.value == RDF + "type" and q.object.value.endswith("#ValidationResult"))
+            progress.done(f"{results:,} findings in the report graph")
         timings["validation"] = time.perf_counter() - t
 
         progress.step("writing dumps")
         t = time.perf_counter()
         head = staging / ".curated.nq"
         _write(head, _sorted_quads(curated_quads + list(report)), ox.RdfFormat.N_QUADS)
-        _concat([head] + [p for _, p in imports] + [rules_nq], staging / "dataset.nq")
+        dataset_sha = _concat([head] + [p for _, p in imports] + [rules_nq], staging / "dataset.nq")
         head.unlink()
         rules_nq.unlink()
         total = len(st)
@@ -387,7 +449,8 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
                 else:
                     ox.serialize(st.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"), str(path), fmt,
                                  prefixes=PREFIXES if fmt == ox.RdfFormat.TURTLE else None)
-            dumps[name] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "media_type": fmt.media_type}
+            sha = dataset_sha if name == "dataset.nq" else _sha256(path)
+            dumps[name] = {"sha256": sha, "bytes": path.stat().st_size, "media_type": fmt.media_type}
         content_hash = hashlib.sha256(b"".join(bytes.fromhex(dumps[n]["sha256"]) for n in sorted(dumps))).hexdigest()
         version = f"{__version__}+{content_hash[:12]}"
         triples_exact = total <= full_max

@@ -26,6 +26,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ import pyoxigraph as ox
 from .vocab import OWL, RDF, RDFS
 
 MAX_ROUNDS = 10
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # rule queries evaluated side by side
 
 
 class RuleError(Exception):
@@ -244,16 +246,21 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
                 gained: dict[str, int] = {}
                 open_classes: set[str] = set()
                 for phase in queries(sc, onto_graph, classes, rnd == 1, present, definitions=recheck):
-                    # a phase's queries conclude different classes: their results are loaded together
+                    # a phase's queries conclude different classes: they run side by side (Oxigraph
+                    # evaluates and serialises without Python's lock) and their results, in the
+                    # phase's order, are loaded together
+                    def conclude(i: int, q: str, check: bool) -> tuple[Path, int, float]:
+                        path = Path(tmp) / f"conclusions-{i}.nt"
+                        tq = time.perf_counter()
+                        res = store.query(q, use_default_graph_as_union=True)
+                        ox.serialize(filter(typed, res) if check else res, str(path), format=ox.RdfFormat.N_TRIPLES)
+                        return path, _lines(path), time.perf_counter() - tq
+
+                    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                        done = list(pool.map(lambda args: conclude(*args), [(i, q, c) for i, (_, q, c) in enumerate(phase)]))
                     batch = Path(tmp) / "phase.nt"
                     with open(batch, "wb") as bf:
-                        for name, q, check in phase:
-                            path = Path(tmp) / "conclusions.nt"
-                            tq = time.perf_counter()
-                            res = store.query(q, use_default_graph_as_union=True)
-                            ox.serialize(filter(typed, res) if check else res, str(path), format=ox.RdfFormat.N_TRIPLES)
-                            n = _lines(path)
-                            tq = time.perf_counter() - tq
+                        for (name, _, _), (path, n, tq) in zip(phase, done):
                             if tq > 1:
                                 stats.setdefault("slow", []).append((rnd, name.rsplit("#", 1)[-1].rsplit("/", 1)[-1], n, round(tq, 1)))
                             if n:
