@@ -49,7 +49,7 @@ def run_stage(stage: str, args: dict, timeout: int | None = None, mem_gb: float 
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=_limits(timeout, mem_gb))
     except subprocess.TimeoutExpired:
-        return {"seconds": None, "peak_mb": None, "status": f"stopped at the {timeout} s limit"}
+        return {"seconds": None, "peak_mb": None, "status": f"stopped at the {timeout} s limit", "limit_seconds": timeout}
     if p.returncode != 0:
         tail = (p.stderr.strip().splitlines() or ["?"])[-1]
         if "MemoryError" in p.stderr or p.returncode == -9:
@@ -73,6 +73,8 @@ def bench_size(n: int, work: Path, a, log) -> list[dict]:
                "peak_mb": res.get("peak_mb")}
         if res.get("status"):
             row["status"] = res["status"]
+        if res.get("limit_seconds"):
+            row["limit_seconds"] = res["limit_seconds"]
         row.update(extra)
         rows.append(row)
         log(f"  {stage:9} {engine:9} " + (f"{row['seconds']:9.2f} s" if row["seconds"] is not None else f"{'-':>11}")
@@ -120,6 +122,7 @@ def ratios(rows: list[dict]) -> list[str]:
     out = []
     for n in sorted({r["triples"] for r in rows}):
         get = {(r["stage"], r["engine"]): r["seconds"] for r in rows if r["triples"] == n}
+        floor = {(r["stage"], r["engine"]): r["limit_seconds"] for r in rows if r["triples"] == n and r.get("limit_seconds")}
         pairs = [("build", "oretrace", "load", "oxigraph", "build / Oxigraph bulk load"),
                  ("load", "rdflib", "build", "oretrace", "rdflib parse / oretrace build"),
                  ("validate", "pyshacl", "validate", "oretrace", "pySHACL / oretrace validation"),
@@ -128,6 +131,8 @@ def ratios(rows: list[dict]) -> list[str]:
             x, y = get.get((s1, e1)), get.get((s2, e2))
             if x is not None and y:
                 out.append(f"N={n:,}: {text} = {x / y:.1f}x")
+            elif (s1, e1) in floor and y:  # the naive stage was stopped: its time is at least the limit
+                out.append(f"N={n:,}: {text} > {floor[(s1, e1)] / y:.0f}x (stopped at {floor[(s1, e1)]} s)")
     return out
 
 
@@ -143,6 +148,10 @@ def table(rows: list[dict]) -> str:
             done = [v["median"] for v in qs.values() if v.get("median") is not None]
             note = (f"{len(qs)} queries, slowest median shown; {sum(1 for d in done if d < 1)} under 1 s"
                     + (f", {len(qs) - len(done)} stopped/failed" if len(done) < len(qs) else "") + (f"; {note}" if note else ""))
+        if r["stage"] == "build" and r.get("quads"):
+            note = f"{r['quads']:,} quads built" + (f"; {note}" if note else "")
+        if r["stage"] == "import" and r.get("quads"):
+            note = f"{r['quads']:,} quads written" + (f"; {note}" if note else "")
         sec = f"{r['seconds']:9.2f}" if r["seconds"] is not None else f"{'-':>9}"
         mb = f"{r['peak_mb']:8.0f}" if r.get("peak_mb") else f"{'-':>8}"
         lines.append(f"{r['stage']:9} {r['engine']:9} {r['triples']:>11,} {sec} {mb}  {note}"[:160])
