@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from oretrace import curated, ontology, rdf, reason, rules
+from oretrace import curated, ontology, query, rdf, reason, rules
 from oretrace.vocab import IRIs
 
 
@@ -64,3 +64,12 @@ def test_build_with_imports_is_deterministic_and_streams_its_dumps(tmp_path):
         ox.NamedNode("https://w3id.org/oretrace/graph/inferred"))}
     assert {"MetallurgicalPlant", "Site", "SmelterOrRefiner"} <= types
     json.loads((a.release / "manifest.json").read_text())
+    # the graphs by kind, counted while the dumps were written, are those of the published store
+    from oretrace.build import graph_partitions
+    from oretrace.store import open_store
+
+    published = open_store(Settings(root=ROOT, build=tmp_path / "a"))
+    void = query.run_store(published, query.with_prefixes(
+        "SELECT ?kind ?graphs ?triples WHERE { GRAPH ?d { ?part ot:graphKind ?kind ; ot:namedGraphCount ?graphs ; "
+        "void:triples ?triples } }"))
+    assert {k.value: (int(g.value), int(t.value)) for k, g, t in void.rows} == graph_partitions(published)

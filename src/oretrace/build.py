@@ -104,8 +104,31 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, examples: list[str]) -> list[ox.Triple]:
-    """VoID and DCAT description of the dataset and its dumps."""
+GRAPH_PARTITIONS = """SELECT ?kind (COUNT(?g) AS ?graphs) (SUM(?size) AS ?triples) WHERE {
+  { SELECT ?g (COUNT(*) AS ?size) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g }
+  BIND(IF(CONTAINS(STR(?g), "/id/statement/"), "statement", STRAFTER(STR(?g), "/graph/")) AS ?kind)
+} GROUP BY ?kind"""
+
+
+def graph_partitions(st: ox.Store) -> dict[str, tuple[int, int]]:
+    """Named graphs and triples of the store by kind of graph (statement, provenance, ...): one pass."""
+    return {r["kind"].value: (int(r["graphs"].value), int(r["triples"].value)) for r in st.query(GRAPH_PARTITIONS)}
+
+
+def _with_void_partition(iris: IRIs, version: str, counts: dict, dumps: dict, examples: list[str],
+                         partitions: dict[str, tuple[int, int]]) -> list[ox.Triple]:
+    """The dataset description, its partitions including the {base}/graph/void graph it will be stored in."""
+    parts = {k: v for k, v in partitions.items() if k != "void"}
+    parts["void"] = (1, 0)
+    size = len(dataset_description(iris, version, counts, dumps, examples, parts))
+    parts["void"] = (1, size)  # the number of triples does not depend on the figures in them
+    return dataset_description(iris, version, counts, dumps, examples, parts)
+
+
+def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, examples: list[str],
+                        partitions: dict[str, tuple[int, int]] | None = None) -> list[ox.Triple]:
+    """VoID and DCAT description of the dataset and its dumps; `partitions`: graphs and triples by
+    kind of named graph, described as VoID subsets."""
     N, L = ox.NamedNode, ox.Literal
     d = N(iris.dataset)
     a = N(RDF + "type")
@@ -146,6 +169,16 @@ def dataset_description(iris: IRIs, version: str, counts: dict, dumps: dict, exa
         ox.Triple(links, N(VOID + "linkPredicate"), N(SKOS_NS + "exactMatch")),
         ox.Triple(d, N(VOID + "subset"), links),
     ]
+    integer = N(XSD + "integer")
+    for kind, (graphs, triples) in sorted((partitions or {}).items()):
+        part = N(f"{iris.dataset}/graphs/{kind}")
+        t += [
+            ox.Triple(d, N(VOID + "subset"), part),
+            ox.Triple(part, a, N(VOID + "Dataset")),
+            ox.Triple(part, N(OT + "graphKind"), L(kind)),
+            ox.Triple(part, N(OT + "namedGraphCount"), L(str(graphs), datatype=integer)),
+            ox.Triple(part, N(VOID + "triples"), L(str(triples), datatype=integer)),
+        ]
     spdx = "http://spdx.org/rdf/terms#"
     for name, info in sorted(dumps.items()):
         dist = N(f"{iris.base}/dump/{name}")
@@ -292,6 +325,7 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
             st.bulk_extend(report)
             st.flush()
             quads = _sorted_quads(quads + report)
+        partitions = graph_partitions(st)
         del st
 
         progress.step("writing dumps")
@@ -318,7 +352,7 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
             "ontology_triples": len(onto_quads),
         }
         examples = sorted(e for e in entities if "/id/site/" in e)[:3]
-        void = dataset_description(iris, version, counts, dumps, examples)
+        void = _with_void_partition(iris, version, counts, dumps, examples, partitions)
         _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
         _store_description(staging / "store", iris, void)
         dumps["void.ttl"] = {"sha256": _sha256(staging / "void.ttl"), "bytes": (staging / "void.ttl").stat().st_size,
@@ -431,6 +465,18 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
 
         progress.step("writing dumps")
         t = time.perf_counter()
+        # the graphs by kind are counted by Oxigraph while Python writes and hashes the dumps
+        partitions: dict[str, tuple[int, int]] = {}
+        count_errors: list[BaseException] = []
+
+        def count_partitions():
+            try:
+                partitions.update(graph_partitions(st))
+            except BaseException as e:  # re-raised on the main thread
+                count_errors.append(e)
+
+        counter = threading.Thread(target=count_partitions, name="oretrace-partitions", daemon=True)
+        counter.start()
         head = staging / ".curated.nq"
         _write(head, _sorted_quads(curated_quads + list(report)), ox.RdfFormat.N_QUADS)
         dataset_sha = _concat([head] + [p for _, p in imports] + [rules_nq], staging / "dataset.nq")
@@ -476,8 +522,11 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         }
         examples = sorted({q.subject.value for q in asserted if "/id/site/" in q.subject.value
                            and isinstance(q.subject, ox.NamedNode)})[:3]
+        counter.join()
+        if count_errors:
+            raise count_errors[0]
         del st
-        void = dataset_description(iris, version, counts, dumps, examples)
+        void = _with_void_partition(iris, version, counts, dumps, examples, partitions)
         _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
         _store_description(staging / "store", iris, void)
         dumps["void.ttl"] = {"sha256": _sha256(staging / "void.ttl"), "bytes": (staging / "void.ttl").stat().st_size,
