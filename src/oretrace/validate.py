@@ -154,14 +154,15 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
                          use_default_graph_as_union=True):
         labels[r["n"]] = r["label"].value
     found: dict = defaultdict(list)
-    q = f"""SELECT ?n ?g ?id ?file ?line WHERE {{
-        GRAPH {pg} {{
-          {{ VALUES ?n {{ {values} }} ?g <{OT}about> ?n }}
-          UNION {{ VALUES ?g {{ {values} }} ?g a <{OT}Statement> BIND(?g AS ?n) }}
-          ?g <{DCTERMS}identifier> ?id ; <{OT}curatedFile> ?file ; <{OT}curatedLine> ?line .
-        }} }}"""
-    for r in store.query(q):
-        found[r["n"]].append(Where(r["id"].value, r["file"].value, int(r["line"].value), r["g"].value))
+    # the statements about a node, and a statement itself (two queries: Oxigraph plans the
+    # union of both, joined with the statements' records, badly when there are many nodes)
+    origin = f"?g <{DCTERMS}identifier> ?id ; <{OT}curatedFile> ?file ; <{OT}curatedLine> ?line ."
+    for q in (f"SELECT ?n ?g ?id ?file ?line WHERE {{ GRAPH {pg} {{ VALUES ?n {{ {values} }} ?g <{OT}about> ?n . "
+              f"{origin} }} }}",
+              f"SELECT ?n ?g ?id ?file ?line WHERE {{ GRAPH {pg} {{ VALUES ?g {{ {values} }} ?g a <{OT}Statement> "
+              f"BIND(?g AS ?n) {origin} }} }}"):
+        for r in store.query(q):
+            found[r["n"]].append(Where(r["id"].value, r["file"].value, int(r["line"].value), r["g"].value))
     # a source records the file and line that describe it
     q = f"""SELECT ?n ?file ?line ?doc WHERE {{
         VALUES ?n {{ {values} }}

@@ -1,31 +1,131 @@
 """A SHACL Core and SHACL-SPARQL processor that evaluates each constraint set-at-a-time as
 SPARQL over a pyoxigraph Store.
 
-A shape's focus nodes are a SPARQL group pattern binding one variable (its targets, or, for
-nested shapes, the value nodes of the enclosing shape); each constraint component is one query
-over that pattern returning every violating (focus, value) pair at once. Logical components
-(sh:not, sh:and, sh:or, sh:xone, sh:node, sh:qualifiedValueShape) evaluate the nested shape on
-the set of value nodes and compare sets.
+A shape's focus nodes are a SPARQL group pattern binding one variable, each node once: its
+targets (listed once as VALUES when there are few, else a DISTINCT subquery), or, for nested
+shapes, the value nodes of the enclosing shape. Each constraint component is one query over that
+pattern returning every violating (focus, value) pair at once; the value-level components of a
+shape (datatype, node kind, ranges, lengths, patterns, languages) share one query. Logical
+components (sh:not, sh:and, sh:or, sh:xone, sh:node, sh:qualifiedValueShape) join the value nodes
+with the nodes that fail the nested shape, itself a SPARQL pattern (the union of the nested
+shape's constraint queries, in "fail mode"), so nothing is evaluated node by node in Python and
+no large set of nodes is held in Python; the members of an sh:or are checked one after the other
+on the nodes that failed the ones before (listed when they are few).
+
+Queries are written so that Oxigraph picks a good plan:
+- few focus nodes: their values are looked up node by node (index lookups);
+- many: a simple path (an IRI, an inverse, an alternative of those) is joined whole by hashing;
+  value-level tests run once per distinct value of the relation, and only the failing values are
+  joined back to their focus nodes; anti-joins (MINUS) replace per-node FILTER NOT EXISTS;
+  sh:maxCount first groups the relation by COUNT(*) (a necessary condition);
+- SPARQL constraints of the form `SELECT $this WHERE { FILTER NOT EXISTS { P } }` over few
+  focus nodes run as one ASK per node with $this substituted (SHACL's pre-binding), which the
+  planner handles far better than a correlated FILTER NOT EXISTS.
+Whether a node conforms to a shape does not depend on the other focus nodes, so nested shapes
+may be checked on a superset of the value nodes (all objects of the path's relation) and joined.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .model import (OWL, RDF, RDFS, TYPE, VIOLATION, Graph, Report, Result, ShapesError, path_sparql, sh,
-                    term_sparql, well_formed)
-
-Focus = Callable[[str], str]  # variable name -> group pattern binding it
+from .model import (_RANGES, LEXICAL, OWL, RDF, RDFS, TYPE, VIOLATION, XSD, Graph, Report, Result, ShapesError,
+                    path_sparql, sh, term_sparql)
 
 _TYPE_OF = f"<{RDF}type>/<{RDFS}subClassOf>*"
 _SHAPE_PARAMS = ("class", "datatype", "nodeKind", "minCount", "maxCount", "minExclusive", "minInclusive",
                  "maxExclusive", "maxInclusive", "minLength", "maxLength", "pattern", "languageIn", "uniqueLang",
                  "equals", "disjoint", "lessThan", "lessThanOrEquals", "not", "and", "or", "xone", "node",
                  "property", "qualifiedValueShape", "closed", "hasValue", "in", "sparql")
+
+# Below SMALL focus nodes, values are looked up node by node; from SMALL on, a simple path's whole
+# relation (or a class's instances) is joined by hashing when it is at most RATIO times larger.
+SMALL = 500
+RATIO = 4
+
+
+class Focus:
+    """A set of nodes: `focus(v)` is a group-pattern element binding `v` to each node once.
+    `est` estimates its size (an int, or a function computing it when first asked); `nodes` lists
+    the nodes when the set is small and was listed (else None)."""
+
+    def __init__(self, make: Callable[[str], str], est=None):
+        self.make, self._est = make, est
+
+    def __call__(self, v: str) -> str:
+        return self.make(v)
+
+    @property
+    def est(self) -> int:
+        if callable(self._est):
+            self._est = self._est()
+        return self._est if self._est is not None else 0
+
+    @property
+    def nodes(self) -> list | None:
+        return None
+
+
+class TargetFocus(Focus):
+    """The targets of a shape: listed once, as VALUES, when there are few (none a blank node,
+    which a query cannot name); otherwise a DISTINCT subquery over the target patterns."""
+
+    def __init__(self, eng: SparqlEngine, body: str):
+        self.e, self.body = eng, body
+        self._nodes: list | None = None
+        self._listed = False
+        super().__init__(self._make, est=self._count)
+
+    def _list(self):
+        if not self._listed:
+            self._listed = True
+            rows = [r["_t"] for r in self.e.run(f"SELECT DISTINCT ?_t WHERE {{ {self.body} }} LIMIT {SMALL + 1}")]
+            if len(rows) <= SMALL:
+                self._est = len(rows)
+                if not any(isinstance(n, ox.BlankNode) for n in rows):
+                    self._nodes = rows
+        return self._nodes
+
+    @property
+    def nodes(self) -> list | None:
+        return self._list()
+
+    def _make(self, v: str) -> str:
+        nodes = self._list()
+        if nodes is not None:
+            return f"VALUES {v} {{ {' '.join(term_sparql(n) for n in nodes)} }}"
+        return f"{{ SELECT DISTINCT {v} WHERE {{ {self.body.replace('?_t', v)} }} }}"
+
+    def _count(self) -> int:
+        self._list()
+        if not callable(self._est):
+            return self._est
+        return self.e.count(f"{{ SELECT DISTINCT ?_t WHERE {{ {self.body} }} }}")
+
+
+@dataclass
+class Check:
+    """One constraint query: `query` projects ?this (the focus node) and, for results, what
+    `rows` reads; `done` holds results already computed (nested property shapes)."""
+
+    query: str | None
+    rows: Callable | None = None
+    prefixes: dict = field(default_factory=dict)
+    done: list | None = None
+    tag: tuple = ()
+
+
+def _merge(into: dict, more: dict) -> dict:
+    for k, v in more.items():
+        if into.get(k, v) != v:
+            raise ShapesError(f"SPARQL constraints declare the prefix {k}: twice, as <{into[k]}> and <{v}>")
+        into[k] = v
+    return into
 
 
 class SparqlEngine:
@@ -38,9 +138,12 @@ class SparqlEngine:
         self.union, self.default_graph = union, default_graph
         self._n = 0
         self.queries = 0
+        self._counts: dict = {}
+        self._targets: dict = {}
+        self.timings: list | None = None  # set to a list to record (shape, component, seconds, results)
 
     # ---------------------------------------------------------------- helpers
-    def run(self, q: str, substitutions=None):
+    def run(self, q: str, substitutions=None, prefixes=None):
         self.queries += 1
         kw = {}
         if self.default_graph is not None:
@@ -49,6 +152,8 @@ class SparqlEngine:
             kw["use_default_graph_as_union"] = self.union
         if substitutions:
             kw["substitutions"] = substitutions
+        if prefixes:
+            kw["prefixes"] = prefixes
         try:
             return self.store.query(q, **kw)
         except SyntaxError as e:
@@ -60,6 +165,50 @@ class SparqlEngine:
 
     def param(self, s, local):
         return self.g.value(s, sh(local))
+
+    def count(self, pattern: str) -> int:
+        """The number of solutions of a group pattern (cached by its text)."""
+        if pattern not in self._counts:
+            rows = list(self.run(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
+            self._counts[pattern] = int(rows[0]["n"].value) if rows else 0
+        return self._counts[pattern]
+
+    def few(self, select: str, var: str, prefixes=None) -> list | None:
+        """The solutions of `select` for `var` when there are at most SMALL and none is a blank
+        node (which a query cannot name), else None."""
+        nodes = [r[var] for r in self.run(f"{select} LIMIT {SMALL + 1}", prefixes=prefixes)]
+        if len(nodes) > SMALL or any(isinstance(n, ox.BlankNode) for n in nodes):
+            return None
+        return nodes
+
+    def as_focus(self, focus) -> Focus:
+        if isinstance(focus, Focus):
+            return focus
+        return Focus(focus, est=lambda: self.count(focus("?_n")))
+
+    def simple_predicates(self, p) -> list | None:
+        """The predicates of a path made of IRIs, inverses of IRIs and alternatives of those
+        (a path whose whole relation is cheap to list), else None."""
+        g = self.g
+        if isinstance(p, ox.NamedNode):
+            return [p]
+        if isinstance(p, ox.BlankNode):
+            inv = g.objects(p, sh("inversePath"))
+            if len(inv) == 1 and isinstance(inv[0], ox.NamedNode) and not g.objects(p, sh("alternativePath")):
+                return [inv[0]]
+            alt = g.objects(p, sh("alternativePath"))
+            if len(alt) == 1 and not inv:
+                out = []
+                for m in g.items(alt[0]):
+                    more = self.simple_predicates(m)
+                    if more is None:
+                        return None
+                    out += more
+                return out
+        return None
+
+    def relation_size(self, preds: list) -> int:
+        return sum(self.count(f"?_s {term_sparql(p)} ?_o") for p in preds)
 
     # ---------------------------------------------------------------- shapes and targets
     def top_shapes(self) -> list:
@@ -74,25 +223,29 @@ class SparqlEngine:
         return sorted(shapes, key=str)
 
     def target_focus(self, s) -> Focus | None:
+        """The focus nodes of a shape's targets, each once."""
         g = self.g
-        parts: list[Callable[[str], str]] = []
+        parts: list[str] = []
         classes = list(g.objects(s, sh("targetClass")))
         types = g.objects(s, TYPE)
         if ox.NamedNode(RDFS + "Class") in types or ox.NamedNode(OWL + "Class") in types:
             classes.append(s)
         for c in classes:
             if isinstance(c, ox.NamedNode):
-                parts.append(lambda v, c=c: f"{v} {_TYPE_OF} {term_sparql(c)} .")
+                parts.append(f"?_t {_TYPE_OF} {term_sparql(c)} .")
         nodes = [n for n in g.objects(s, sh("targetNode")) if not isinstance(n, ox.BlankNode)]
         if nodes:
-            parts.append(lambda v, nodes=nodes: f"VALUES {v} {{ {' '.join(term_sparql(n) for n in nodes)} }}")
+            parts.append(f"VALUES ?_t {{ {' '.join(term_sparql(n) for n in nodes)} }}")
         for p in g.objects(s, sh("targetSubjectsOf")):
-            parts.append(lambda v, p=p: f"{v} {term_sparql(p)} {self.fresh()} .")
+            parts.append(f"?_t {term_sparql(p)} ?_x .")
         for p in g.objects(s, sh("targetObjectsOf")):
-            parts.append(lambda v, p=p: f"{self.fresh()} {term_sparql(p)} {v} .")
+            parts.append(f"?_x {term_sparql(p)} ?_t .")
         if not parts:
             return None
-        return lambda v: "{ " + " } UNION { ".join(f(v) for f in parts) + " }"
+        body = "{ " + " } UNION { ".join(parts) + " }"
+        if body not in self._targets:
+            self._targets[body] = TargetFocus(self, body)
+        return self._targets[body]
 
     # ---------------------------------------------------------------- validation
     def validate(self) -> Report:
@@ -103,49 +256,185 @@ class SparqlEngine:
                 results += self.evaluate(s, f)
         return Report(results, self.name)
 
-    def failing(self, s, focus: Focus) -> set:
-        """The focus nodes that do not conform to shape `s`."""
-        return {r.focus for r in self.evaluate(s, focus)}
-
-    def evaluate(self, s, focus: Focus) -> list[Result]:
-        g = self.g
-        if g.value(s, sh("deactivated")) == ox.Literal(True):
+    def checks(self, s, focus: Focus, fail: bool) -> list[Check]:
+        """The constraint queries of shape `s` over `focus`: for its results, or (`fail`) only
+        for the focus nodes that do not conform."""
+        if self.g.value(s, sh("deactivated")) == ox.Literal(True):
             return []
-        path_t = g.value(s, sh("path"))
-        path = path_sparql(g, path_t) if path_t is not None else None
-        severity = g.value(s, sh("severity"), VIOLATION)
-        messages = tuple(g.objects(s, sh("message")))
-
-        def value_pattern(t: str, v: str) -> str:
-            if path is None:
-                return f"{{ {focus(t)} }} BIND({t} AS {v})"
-            return f"{{ {focus(t)} }} {t} {path} {v} ."
-
-        def values_focus(v: str) -> str:
-            t = self.fresh()
-            return value_pattern(t, v)
-
-        ctx = _Ctx(self, s, focus, path, path_t, severity, messages, value_pattern, values_focus)
-        out: list[Result] = []
+        ctx = _Ctx(self, s, focus, fail)
+        out: list[Check] = []
         for local in _SHAPE_PARAMS:
-            if not g.objects(s, sh(local)):
+            if not self.g.objects(s, sh(local)):
                 continue
             fn = getattr(ctx, "c_" + local, None)
             if fn is not None:
-                out += fn()
-        if g.objects(s, sh("qualifiedValueShape")) and path is None:
-            pass
+                for c in fn():
+                    c.tag = c.tag or (s, local)
+                    out.append(c)
+        for c in ctx.filter_checks():
+            c.tag = (s, "+".join(sorted({f[0] for f in ctx._filters})))
+            out.append(c)
+        for c in out:
+            _merge(c.prefixes, ctx.prefixes)
         return out
+
+    def evaluate(self, s, focus) -> list[Result]:
+        focus = self.as_focus(focus)
+        out: list[Result] = []
+        for c in self.checks(s, focus, fail=False):
+            if c.done is not None:
+                out += c.done
+            elif self.timings is None:
+                out += c.rows(self.run(c.query, prefixes=c.prefixes))
+            else:
+                t0 = time.perf_counter()
+                rs = c.rows(self.run(c.query, prefixes=c.prefixes))
+                self.timings.append((c.tag[0], c.tag[1], time.perf_counter() - t0, len(rs)))
+                out += rs
+        return out
+
+    def fail_pattern(self, s, focus, out: str) -> tuple[str | None, dict]:
+        """A group pattern binding `out` to the nodes of `focus` that do not conform to `s`
+        (None when no node can fail), and the prefixes it needs."""
+        checks = [c for c in self.checks(s, self.as_focus(focus), fail=True) if c.query is not None]
+        if not checks:
+            return None, {}
+        prefixes: dict = {}
+        for c in checks:
+            _merge(prefixes, c.prefixes)
+        body = " UNION ".join(f"{{ {c.query} }}" for c in checks)
+        proj = "?this" if out == "?this" else f"(?this AS {out})"
+        return f"{{ SELECT DISTINCT {proj} WHERE {{ {body} }} }}", prefixes
+
+    def failing(self, s, focus) -> set:
+        """The focus nodes that do not conform to shape `s`."""
+        pattern, prefixes = self.fail_pattern(s, focus, "?_x")
+        if pattern is None:
+            return set()
+        return {r["_x"] for r in self.run(f"SELECT ?_x WHERE {{ {pattern} }}", prefixes=prefixes)}
+
+
+# the lexical forms of the datatypes model.well_formed checks, for REGEX (Python's `$` also
+# matches before a final newline, hence the optional \n)
+_LEXICAL_SPARQL = {dt: f"^(?:{rx})\n?$" for dt, rx in LEXICAL.items()}
+
+
+# Datatypes whose literals Oxigraph keeps as they are typed (it stores xsd:int, xsd:byte, ... as
+# xsd:integer): for these, "?value is a literal of datatype D" is tested as
+# sameTerm(STRDT(STR(?value), D), ?value), which is cheaper than DATATYPE(?value) = D.
+_KEPT = {XSD + t for t in ("string", "boolean", "decimal", "integer", "double", "float", "date", "dateTime", "time",
+                           "gYear", "gYearMonth", "gMonth", "gDay", "gMonthDay", "duration", "dayTimeDuration",
+                           "yearMonthDuration", "anyURI")}
+_kept_checked: set | None = None
+
+
+def _kept() -> set:
+    """_KEPT, less any datatype this Oxigraph turns into another one (checked once)."""
+    global _kept_checked
+    if _kept_checked is None:
+        st = ox.Store()
+        samples = ("1", "0", "x", "2020-01-01", "2020-01-01T00:00:00Z", "10:00:00", "P1D", "P1Y", "--01", "---01")
+        values = " ".join(f"({term_sparql(ox.Literal(v))} <{d}>)" for d in sorted(_KEPT) for v in samples)
+        changed = {r["d"].value for r in st.query(
+            f"SELECT DISTINCT ?d WHERE {{ VALUES (?v ?d) {{ {values} }} "
+            f"FILTER(!sameTerm(DATATYPE(STRDT(?v, ?d)), ?d)) }}")}
+        _kept_checked = _KEPT - changed
+    return _kept_checked
+
+
+def _datatype_violation(d) -> str:
+    """A SPARQL condition true when ?value is not a well-formed literal of datatype `d`."""
+    if not isinstance(d, ox.NamedNode):
+        return "true"
+    if d.value in _kept():
+        typed = f"!(isLiteral(?value) && sameTerm(STRDT(STR(?value), {term_sparql(d)}), ?value))"
+    else:
+        typed = f"!(isLiteral(?value) && datatype(?value) = {term_sparql(d)})"
+    rx = _LEXICAL_SPARQL.get(d.value)
+    if rx is None:
+        return typed
+    cond = f"{typed} || !REGEX(STR(?value), {term_sparql(ox.Literal(rx))})"
+    if d.value in _RANGES:
+        lo, hi = _RANGES[d.value]
+        n = f'<http://www.w3.org/2001/XMLSchema#integer>(REPLACE(STR(?value), "\\n$", ""))'
+        cond += f" || !COALESCE({n} >= {lo} && {n} <= {hi}, false)"
+    return cond
 
 
 class _Ctx:
-    """Evaluation of the constraints of one shape over one focus pattern."""
+    """The constraint queries of one shape over one focus pattern."""
 
-    def __init__(self, eng: SparqlEngine, s, focus, path, path_t, severity, messages, value_pattern, values_focus):
+    def __init__(self, eng: SparqlEngine, s, focus: Focus, fail: bool):
         self.e, self.g, self.s = eng, eng.g, s
-        self.focus, self.path, self.path_t = focus, path, path_t
-        self.severity, self.messages = severity, messages
-        self.V, self.values_focus = value_pattern, values_focus
+        self.focus, self.fail = focus, fail
+        self.path_t = self.g.value(s, sh("path"))
+        self.path = path_sparql(self.g, self.path_t) if self.path_t is not None else None
+        self.severity = self.g.value(s, sh("severity"), VIOLATION)
+        self.messages = tuple(self.g.objects(s, sh("message")))
+        self.prefixes: dict = {}
+        self._filters: list[tuple] = []
+        self._hash = None
+        self._vnf = None
+
+    # -- joins
+    @property
+    def big(self) -> bool:
+        return self.focus.est >= SMALL
+
+    @property
+    def hash_path(self) -> bool:
+        """Whether to join the focus nodes with the path's whole relation (by hashing)."""
+        if self._hash is None:
+            preds = self.e.simple_predicates(self.path_t) if self.path_t is not None else None
+            self._hash = bool(preds) and self.big and self.e.relation_size(preds) <= RATIO * self.focus.est
+        return self._hash
+
+    def V(self, t: str, v: str) -> str:
+        """A group pattern binding (t, v) to each focus node and each of its value nodes."""
+        if self.path is None:
+            return f"{self.focus(t)} BIND({t} AS {v})"
+        if self.hash_path:
+            return f"{self.focus(t)} {{ SELECT {t} {v} WHERE {{ {t} {self.path} {v} }} }}"
+        return f"{self.focus(t)} {t} {self.path} {v} ."
+
+    def values_focus(self) -> Focus:
+        """The value nodes of this shape, each once: the focus of its nested property shapes."""
+        if self.path is None:
+            return self.focus
+
+        def make(v: str) -> str:
+            return f"{{ SELECT DISTINCT {v} WHERE {{ {self.V(self.e.fresh(), v)} }} }}"
+
+        return Focus(make, est=lambda: self.focus.est)
+
+    @property
+    def vnf(self) -> Focus:
+        """The nodes whose conformance to nested shapes is checked: the value nodes, or, for a
+        path whose relation is joined whole, every object of that relation (a superset: whether a
+        node conforms to a shape does not depend on the other focus nodes, and the failing nodes
+        are joined with the value nodes)."""
+        if self._vnf is None:
+            if self.hash_path:
+                size = self.e.relation_size(self.e.simple_predicates(self.path_t))
+                path = self.path
+                self._vnf = Focus(lambda v: f"{{ SELECT DISTINCT {v} WHERE {{ ?_s {path} {v} }} }}", est=size)
+            else:
+                self._vnf = self.values_focus()
+        return self._vnf
+
+    def nested(self, shape) -> str | None:
+        """A group pattern binding ?value to the value nodes that do not conform to `shape`."""
+        pattern, prefixes = self.e.fail_pattern(shape, self.vnf, "?value")
+        _merge(self.prefixes, prefixes)
+        return pattern
+
+    def with_values(self, bad: str) -> str:
+        """A group pattern binding (?this, ?value) to the focus nodes and those of their value
+        nodes that `bad` (a group pattern over ?value, given the values focus `vnf`) selects."""
+        if self.hash_path:
+            # the bad values first (few, usually), then their focus nodes
+            return f"{bad} ?this {self.path} ?value . {self.focus('?this')}"
+        return f"{self.V('?this', '?value')} {bad}"
 
     # -- result helpers
     def res(self, component: str, focus, value=None, path_t="same", path_text=None, messages=None, constraint=None):
@@ -156,21 +445,64 @@ class _Ctx:
                       value=value, messages=messages if messages is not None else self.messages,
                       constraint=constraint)
 
-    def node_value(self, v):
-        """sh:value for a node shape is the focus node; for a property shape, the value node."""
-        return v
+    def check(self, select: str, body: str, rows, group: str = "") -> Check:
+        """A query `SELECT select WHERE { body } group`; in fail mode projecting ?this only."""
+        if self.fail:
+            distinct = "" if group else "DISTINCT "
+            return Check(f"SELECT {distinct}?this WHERE {{ {body} }} {group}")
+        return Check(f"SELECT {select} WHERE {{ {body} }} {group}", rows)
 
-    def pairs_where(self, component: str, cond: str, extra: str = "", also: str = "") -> list[Result]:
-        q = f"SELECT DISTINCT ?this ?value {also} WHERE {{ {self.V('?this', '?value')} {extra} FILTER({cond}) }}"
-        return [self.res(component, r["this"], r["value"]) for r in self.e.run(q)]
+    def pairs_check(self, component: str, extra: str) -> Check:
+        """Violations: the distinct (focus, value) pairs for which `extra` holds."""
+        return self.check("DISTINCT ?this ?value", f"{self.V('?this', '?value')} {extra}",
+                          lambda rows: [self.res(component, r["this"], r["value"]) for r in rows])
 
-    def pairs(self) -> list[tuple]:
-        q = f"SELECT DISTINCT ?this ?value WHERE {{ {self.V('?this', '?value')} }}"
-        return [(r["this"], r["value"]) for r in self.e.run(q)]
+    def value_check(self, component: str, extra: str) -> Check:
+        """Violations: the distinct (focus, value) pairs whose value node satisfies `extra`, a
+        pattern over ?value alone."""
+        if self.hash_path:
+            bad = f"{{ SELECT DISTINCT ?value WHERE {{ {self.vnf('?value')} {extra} }} }}"
+        else:
+            bad = extra
+        return self.check("DISTINCT ?this ?value", self.with_values(bad),
+                          lambda rows: [self.res(component, r["this"], r["value"]) for r in rows])
 
-    def focus_nodes(self) -> list:
-        q = f"SELECT DISTINCT ?this WHERE {{ {self.focus('?this')} }}"
-        return [r["this"] for r in self.e.run(q)]
+    def focus_check(self, component: str, extra: str) -> Check:
+        """Violations: the focus nodes for which `extra` holds (no value)."""
+        return self.check("DISTINCT ?this", f"{self.focus('?this')} {extra}",
+                          lambda rows: [self.res(component, r["this"]) for r in rows])
+
+    def add_filter(self, component: str, cond: str, value: bool = True):
+        """A value-level constraint: `cond` (on ?value) holds for each violating value node."""
+        self._filters.append((component, f"COALESCE({cond}, false)", value))
+
+    def filter_checks(self) -> list[Check]:
+        """One query for all of the shape's value-level constraints."""
+        fs = self._filters
+        if not fs:
+            return []
+        binds = " ".join(f"BIND({c} AS ?_f{i})" for i, (_, c, _) in enumerate(fs))
+        flags = " ".join(f"?_f{i}" for i in range(len(fs)))
+        cond = " || ".join(f"?_f{i}" for i in range(len(fs)))
+        if self.hash_path:
+            # each distinct value is tested once
+            bad = f"{{ SELECT ?value {flags} WHERE {{ {self.vnf('?value')} {binds} FILTER({cond}) }} }}"
+        else:
+            bad = f"{binds} FILTER({cond})"
+        body = self.with_values(bad)
+        if self.fail:
+            return [Check(f"SELECT DISTINCT ?this WHERE {{ {body} }}")]
+
+        def rows(sols):
+            out = []
+            for r in sols:
+                for i, (component, _, with_value) in enumerate(fs):
+                    f = r[f"_f{i}"]
+                    if f is not None and f.value == "true":
+                        out.append(self.res(component, r["this"], r["value"] if with_value else None))
+            return out
+
+        return [Check(f"SELECT DISTINCT ?this ?value {flags} WHERE {{ {body} }}", rows)]
 
     def objs(self, local):
         return self.g.objects(self.s, sh(local))
@@ -179,48 +511,71 @@ class _Ctx:
     def c_class(self):
         out = []
         for c in self.objs("class"):
-            out += self.pairs_where("Class", "true",
-                                    f"FILTER NOT EXISTS {{ ?value {_TYPE_OF} {term_sparql(c)} }}")
+            inst = f"?value {_TYPE_OF} {term_sparql(c)}"
+            values = self.vnf.est if self.hash_path else self.focus.est
+            if values >= SMALL and self.e.count(f"{{ SELECT DISTINCT ?value WHERE {{ {inst} }} }}") <= RATIO * values:
+                out.append(self.value_check("Class", f"MINUS {{ {inst} }}"))
+            else:
+                out.append(self.value_check("Class", f"FILTER NOT EXISTS {{ {inst} }}"))
         return out
 
     def c_datatype(self):
-        out = []
         for d in self.objs("datatype"):
-            for t, v in self.pairs():
-                ok = isinstance(v, ox.Literal) and v.datatype == d and well_formed(v)
-                if not ok:
-                    out.append(self.res("Datatype", t, v))
-        return out
+            self.add_filter("Datatype", _datatype_violation(d))
+        return []
 
     def c_nodeKind(self):
         kinds = {"BlankNode": "isBlank(?value)", "IRI": "isIRI(?value)", "Literal": "isLiteral(?value)",
                  "BlankNodeOrIRI": "(isBlank(?value) || isIRI(?value))",
                  "BlankNodeOrLiteral": "(isBlank(?value) || isLiteral(?value))",
                  "IRIOrLiteral": "(isIRI(?value) || isLiteral(?value))"}
-        out = []
         for k in self.objs("nodeKind"):
             cond = kinds.get(k.value.replace("http://www.w3.org/ns/shacl#", "")) if isinstance(k, ox.NamedNode) else None
             if cond is None:
                 raise ShapesError(f"unknown sh:nodeKind {k}")
-            out += self.pairs_where("NodeKind", f"!{cond}")
-        return out
+            self.add_filter("NodeKind", f"!{cond}")
+        return []
 
     # -- cardinality
-    def _count(self, component, op, n):
-        q = (f"SELECT ?this WHERE {{ {{ {self.focus('?this')} }} OPTIONAL {{ ?this {self.path} ?value }} }} "
-             f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {op} {int(n.value)})")
-        return [self.res(component, r["this"]) for r in self.e.run(q)]
-
     def c_minCount(self):
-        return [r for n in self.objs("minCount") for r in self._count("MinCount", "<", n)] if self.path else []
+        if not self.path:
+            return []
+        out = []
+        for n in self.objs("minCount"):
+            k = int(n.value)
+            if k <= 0:
+                continue
+            rows = (lambda sols: [self.res("MinCount", r["this"]) for r in sols])
+            if k == 1:
+                anti = "MINUS" if self.hash_path else "FILTER NOT EXISTS"
+                out.append(self.check("DISTINCT ?this", f"{self.focus('?this')} {anti} {{ ?this {self.path} ?_any }}",
+                                      rows))
+            else:
+                out.append(self.check("?this", f"{self.focus('?this')} OPTIONAL {{ ?this {self.path} ?value }}", rows,
+                                      f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {k})"))
+        return out
 
     def c_maxCount(self):
-        return [r for n in self.objs("maxCount") for r in self._count("MaxCount", ">", n)] if self.path else []
+        if not self.path:
+            return []
+        out = []
+        for n in self.objs("maxCount"):
+            k = int(n.value)
+            if self.hash_path:
+                # candidates: more than k statements (a triple may be in several graphs)
+                cand = f"{{ SELECT ?this WHERE {{ ?this {self.path} ?_v }} GROUP BY ?this HAVING (COUNT(*) > {k}) }}"
+                body = f"{cand} {self.focus('?this')} ?this {self.path} ?value ."
+            else:
+                body = self.V("?this", "?value")
+            out.append(self.check("?this", body, lambda sols: [self.res("MaxCount", r["this"]) for r in sols],
+                                  f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {k})"))
+        return out
 
     # -- value range
     def _range(self, local, component, op):
-        return [r for lim in self.objs(local)
-                for r in self.pairs_where(component, f"!COALESCE(?value {op} {term_sparql(lim)}, false)")]
+        for lim in self.objs(local):
+            self.add_filter(component, f"!COALESCE(?value {op} {term_sparql(lim)}, false)")
+        return []
 
     def c_minExclusive(self):
         return self._range("minExclusive", "MinExclusive", ">")
@@ -236,57 +591,61 @@ class _Ctx:
 
     # -- string based
     def c_minLength(self):
-        return [r for n in self.objs("minLength") for r in self.pairs_where(
-            "MinLength", f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) >= {int(n.value)}, false)")]
+        for n in self.objs("minLength"):
+            self.add_filter("MinLength", f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) >= {int(n.value)}, false)")
+        return []
 
     def c_maxLength(self):
-        return [r for n in self.objs("maxLength") for r in self.pairs_where(
-            "MaxLength", f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) <= {int(n.value)}, false)")]
+        for n in self.objs("maxLength"):
+            self.add_filter("MaxLength", f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) <= {int(n.value)}, false)")
+        return []
 
     def c_pattern(self):
         flags = self.g.value(self.s, sh("flags"))
         fl = f", {term_sparql(ox.Literal(flags.value))}" if flags is not None else ""
-        return [r for p in self.objs("pattern") for r in self.pairs_where(
-            "Pattern", f"isBlank(?value) || !COALESCE(REGEX(STR(?value), {term_sparql(ox.Literal(p.value))}{fl}), false)")]
+        for p in self.objs("pattern"):
+            self.add_filter("Pattern", f"isBlank(?value) || "
+                                       f"!COALESCE(REGEX(STR(?value), {term_sparql(ox.Literal(p.value))}{fl}), false)")
+        return []
 
     def c_languageIn(self):
-        out = []
         for lst in self.objs("languageIn"):
             tags = [t.value for t in self.g.items(lst)]
             cond = " || ".join(f"langMatches(lang(?value), {term_sparql(ox.Literal(t))})" for t in tags) or "false"
-            out += self.pairs_where("LanguageIn", f"!isLiteral(?value) || !COALESCE({cond}, false)")
-        return out
+            self.add_filter("LanguageIn", f"!isLiteral(?value) || !COALESCE({cond}, false)")
+        return []
 
     def c_uniqueLang(self):
         if not self.path or ox.Literal(True) not in self.objs("uniqueLang"):
             return []
-        q = (f"SELECT DISTINCT ?this ?lang WHERE {{ {self.V('?this', '?a')} ?this {self.path} ?b . "
-             f"FILTER(!sameTerm(?a, ?b) && lang(?a) != '' && lang(?a) = lang(?b)) BIND(lang(?a) AS ?lang) }}")
-        return [self.res("UniqueLang", r["this"]) for r in self.e.run(q)]
+        return [self.check("DISTINCT ?this ?lang",
+                           f"{self.V('?this', '?a')} ?this {self.path} ?b . "
+                           f"FILTER(!sameTerm(?a, ?b) && lang(?a) != '' && lang(?a) = lang(?b)) BIND(lang(?a) AS ?lang)",
+                           lambda sols: [self.res("UniqueLang", r["this"]) for r in sols])]
 
     # -- property pairs
     def c_equals(self):
         out = []
         for p in self.objs("equals"):
             pp = term_sparql(p)
-            out += self.pairs_where("Equals", "true", f"FILTER NOT EXISTS {{ ?this {pp} ?value }}")
+            out.append(self.pairs_check("Equals", f"FILTER NOT EXISTS {{ ?this {pp} ?value }}"))
             own = f"?this {self.path} ?value" if self.path else "FILTER(sameTerm(?this, ?value))"
-            q = (f"SELECT DISTINCT ?this ?value WHERE {{ {{ {self.focus('?this')} }} ?this {pp} ?value . "
-                 f"FILTER NOT EXISTS {{ {own} }} }}")
-            out += [self.res("Equals", r["this"], r["value"]) for r in self.e.run(q)]
+            out.append(self.check("DISTINCT ?this ?value",
+                                  f"{self.focus('?this')} ?this {pp} ?value . FILTER NOT EXISTS {{ {own} }}",
+                                  lambda sols: [self.res("Equals", r["this"], r["value"]) for r in sols]))
         return out
 
     def c_disjoint(self):
-        return [r for p in self.objs("disjoint") for r in self.pairs_where("Disjoint", "true", f"?this {term_sparql(p)} ?value .")]
+        return [self.pairs_check("Disjoint", f"?this {term_sparql(p)} ?value .") for p in self.objs("disjoint")]
 
     def _compare(self, local, component, op):
-        out = []
-        for p in self.objs(local):
-            if not self.path:
-                continue
-            out += self.pairs_where(component, f"!COALESCE(?value {op} ?other, false)", f"?this {term_sparql(p)} ?other .",
-                                    also="?other")
-        return out
+        if not self.path:
+            return []
+        return [self.check("DISTINCT ?this ?value ?other",
+                           f"{self.V('?this', '?value')} ?this {term_sparql(p)} ?other . "
+                           f"FILTER(!COALESCE(?value {op} ?other, false))",
+                           lambda sols: [self.res(component, r["this"], r["value"]) for r in sols])
+                for p in self.objs(local)]
 
     def c_lessThan(self):
         return self._compare("lessThan", "LessThan", "<")
@@ -295,52 +654,93 @@ class _Ctx:
         return self._compare("lessThanOrEquals", "LessThanOrEquals", "<=")
 
     # -- logical
-    def _check_nested(self, shape) -> set:
-        return self.e.failing(shape, self.values_focus)
-
     def c_not(self):
         out = []
         for n in self.objs("not"):
-            bad = self._check_nested(n)
-            out += [self.res("Not", t, v) for t, v in self.pairs() if v not in bad]
+            bad = self.nested(n)
+            out.append(self.value_check("Not", f"MINUS {bad}" if bad is not None else ""))
         return out
 
     def c_and(self):
         out = []
         for lst in self.objs("and"):
-            bad = set().union(*[self._check_nested(m) for m in self.g.items(lst)])
-            out += [self.res("And", t, v) for t, v in self.pairs() if v in bad]
+            bads = [b for b in (self.nested(m) for m in self.g.items(lst)) if b is not None]
+            if bads:
+                out.append(self.value_check("And", "{ " + " UNION ".join(bads) + " }"))
         return out
 
     def c_or(self):
         out = []
         for lst in self.objs("or"):
             members = self.g.items(lst)
-            bads = [self._check_nested(m) for m in members]
-            out += [self.res("Or", t, v) for t, v in self.pairs() if all(v in b for b in bads)]
+            if not members:
+                out.append(self.value_check("Or", ""))  # no member to conform to
+                continue
+            bad = self.failing_all(members)
+            if bad is not None:
+                out.append(self.value_check("Or", bad))
         return out
+
+    def failing_all(self, shapes) -> str | None:
+        """A group pattern binding ?value to the value nodes that conform to none of `shapes`
+        (None if there are none): each shape is checked only on the nodes that failed the ones
+        before it (whether a node conforms does not depend on the other focus nodes)."""
+        cur = self.vnf
+        for m in shapes:
+            pattern, prefixes = self.e.fail_pattern(m, cur, "?_o")
+            if pattern is None:
+                return None
+            _merge(self.prefixes, prefixes)
+            # few failing nodes are listed once, not evaluated again in each later check
+            nodes = self.e.few(f"SELECT DISTINCT ?_o WHERE {{ {pattern} }}", "_o", prefixes=self.prefixes)
+            if nodes is not None:
+                if not nodes:
+                    return None
+                cur = Focus(lambda v, nodes=nodes: f"VALUES {v} {{ {' '.join(term_sparql(n) for n in nodes)} }}",
+                            est=len(nodes))
+            else:
+                cur = Focus(lambda v, m=m, cur=cur: self.e.fail_pattern(m, cur, v)[0], est=cur._est)
+        return cur("?value")
 
     def c_xone(self):
         out = []
         for lst in self.objs("xone"):
-            bads = [self._check_nested(m) for m in self.g.items(lst)]
-            out += [self.res("Xone", t, v) for t, v in self.pairs() if sum(v not in b for b in bads) != 1]
+            bads = [self.nested(m) for m in self.g.items(lst)]
+            always = sum(b is None for b in bads)
+            opts = [f"OPTIONAL {{ {b} BIND(1 AS ?_x{i}) }}" for i, b in enumerate(bads) if b is not None]
+            conforming = " + ".join([str(always)] + [f"IF(BOUND(?_x{i}), 0, 1)"
+                                                     for i, b in enumerate(bads) if b is not None])
+            out.append(self.value_check("Xone", f"{' '.join(opts)} FILTER(({conforming}) != 1)"))
         return out
 
     def c_node(self):
         out = []
         for n in self.objs("node"):
-            bad = self._check_nested(n)
-            out += [self.res("Node", t, v) for t, v in self.pairs() if v in bad]
+            bad = self.nested(n)
+            if bad is not None:
+                out.append(self.value_check("Node", bad))
         return out
 
     def c_property(self):
         out = []
-        mult = Counter(v for _, v in self.pairs()) if self.path else None
+        vf = self.values_focus()
         for p in self.objs("property"):
-            for r in self.e.evaluate(p, self.values_focus):
+            if self.fail:
+                # this shape's focus node fails when one of its value nodes fails `p`
+                pattern, prefixes = self.e.fail_pattern(p, vf, "?value" if self.path else "?this")
+                if pattern is None:
+                    continue
+                body = f"{self.V('?this', '?value')} {pattern}" if self.path else pattern
+                out.append(Check(f"SELECT DISTINCT ?this WHERE {{ {body} }}", prefixes=prefixes))
+                continue
+            results = self.e.evaluate(p, vf)
+            if results and self.path:
                 # one result per way the enclosing shape reaches the value node
-                out += [r] * (mult[r.focus] if mult is not None else 1)
+                q = (f"SELECT ?value (COUNT(DISTINCT ?this) AS ?n) WHERE {{ {self.V('?this', '?value')} }} "
+                     f"GROUP BY ?value HAVING (COUNT(DISTINCT ?this) > 1)")
+                mult = {r["value"]: int(r["n"].value) for r in self.e.run(q)}
+                results = [r for r in results for _ in range(mult.get(r.focus, 1))]
+            out.append(Check(None, done=results))
         return out
 
     def c_qualifiedValueShape(self):
@@ -349,8 +749,14 @@ class _Ctx:
         out = []
         disjoint = self.g.value(self.s, sh("qualifiedValueShapesDisjoint")) == ox.Literal(True)
         qmin, qmax = self.g.value(self.s, sh("qualifiedMinCount")), self.g.value(self.s, sh("qualifiedMaxCount"))
+        conds = []
+        if qmin is not None:
+            conds.append(f"COUNT(DISTINCT ?value) < {int(qmin.value)}")
+        if qmax is not None:
+            conds.append(f"COUNT(DISTINCT ?value) > {int(qmax.value)}")
+        if not conds:
+            return []
         for q in self.objs("qualifiedValueShape"):
-            bad = self._check_nested(q)
             siblings = []
             if disjoint:
                 for parent in self.g.subjects(sh("property"), self.s):
@@ -358,23 +764,30 @@ class _Ctx:
                         for sq in self.g.objects(ps, sh("qualifiedValueShape")):
                             if sq != q and sq not in siblings:
                                 siblings.append(sq)
-            sib_ok = [self._conforming(sq) for sq in siblings]
-            counts: Counter = Counter()
-            for t in self.focus_nodes():
-                counts[t] += 0
-            for t, v in self.pairs():
-                if v not in bad and not any(v in ok for ok in sib_ok):
-                    counts[t] += 1
-            for t, n in counts.items():
-                if qmin is not None and n < int(qmin.value):
-                    out.append(self.res("QualifiedMinCount", t))
-                if qmax is not None and n > int(qmax.value):
-                    out.append(self.res("QualifiedMaxCount", t))
-        return out
+            # the value nodes that conform to q and to none of the siblings
+            parts = [self.V("?this", "?value")]
+            bad = self.nested(q)
+            if bad is not None:
+                parts.append(f"MINUS {bad}")
+            for sq in siblings:
+                sbad = self.nested(sq)
+                parts.append(sbad if sbad is not None else "FILTER(false)")
+            counted = f"{{ SELECT ?this ?value WHERE {{ {' '.join(parts)} }} }}"
 
-    def _conforming(self, shape) -> set:
-        bad = self._check_nested(shape)
-        return {v for _, v in self.pairs() if v not in bad}
+            def rows(sols):
+                res = []
+                for r in sols:
+                    n = int(r["n"].value)
+                    if qmin is not None and n < int(qmin.value):
+                        res.append(self.res("QualifiedMinCount", r["this"]))
+                    if qmax is not None and n > int(qmax.value):
+                        res.append(self.res("QualifiedMaxCount", r["this"]))
+                return res
+
+            out.append(self.check("?this (COUNT(DISTINCT ?value) AS ?n)",
+                                  f"{self.focus('?this')} OPTIONAL {counted}", rows,
+                                  f"GROUP BY ?this HAVING ({' || '.join(conds)})"))
+        return out
 
     # -- other
     def c_closed(self):
@@ -384,27 +797,30 @@ class _Ctx:
         for lst in self.objs("ignoredProperties"):
             allowed.update(self.g.items(lst))
         cond = " && ".join(f"?p != {term_sparql(p)}" for p in sorted(allowed, key=str)) or "true"
-        q = f"SELECT DISTINCT ?this ?p ?o WHERE {{ {self.V('?this', '?x')} ?x ?p ?o . FILTER({cond}) }}"
-        return [self.res("Closed", r["this"], r["o"], path_t=r["p"], path_text=term_sparql(r["p"]))
-                for r in self.e.run(q)]
+        return [self.check("DISTINCT ?this ?p ?o", f"{self.V('?this', '?x')} ?x ?p ?o . FILTER({cond})",
+                           lambda sols: [self.res("Closed", r["this"], r["o"], path_t=r["p"],
+                                                  path_text=term_sparql(r["p"])) for r in sols])]
 
     def c_hasValue(self):
         out = []
         for val in self.objs("hasValue"):
-            if self.path:
-                q = (f"SELECT DISTINCT ?this WHERE {{ {{ {self.focus('?this')} }} "
-                     f"FILTER NOT EXISTS {{ ?this {self.path} ?value . FILTER(sameTerm(?value, {term_sparql(val)})) }} }}")
-                out += [self.res("HasValue", r["this"]) for r in self.e.run(q)]
+            if not self.path:
+                self.add_filter("HasValue", f"!sameTerm(?value, {term_sparql(val)})", value=False)
+                continue
+            if isinstance(val, ox.NamedNode):
+                has = f"?this {self.path} {term_sparql(val)}"
             else:
-                out += [self.res("HasValue", r.focus) for r in
-                        self.pairs_where("HasValue", f"!sameTerm(?value, {term_sparql(val)})")]
+                has = f"?this {self.path} ?_hv . FILTER(sameTerm(?_hv, {term_sparql(val)}))"
+            anti = "MINUS" if self.hash_path else "FILTER NOT EXISTS"
+            out.append(self.focus_check("HasValue", f"{anti} {{ {has} }}"))
         return out
 
     def c_in(self):
         out = []
         for lst in self.objs("in"):
-            allowed = set(self.g.items(lst))
-            out += [self.res("In", t, v) for t, v in self.pairs() if v not in allowed]
+            # (a blank node in the list cannot be named in a query; it matches no value node)
+            allowed = " ".join(term_sparql(t) for t in self.g.items(lst) if not isinstance(t, ox.BlankNode))
+            out.append(self.value_check("In", f"MINUS {{ VALUES ?value {{ {allowed} }} }}"))
         return out
 
     def c_sparql(self):
@@ -422,17 +838,64 @@ class _Ctx:
                 text = text.replace("$PATH", self.path)
             if isinstance(self.s, ox.NamedNode):
                 text = text.replace("$currentShape", term_sparql(self.s))
-            query = prefix_lines(self.g, c) + insert_focus(text, self.focus("?this"))
+            if self.fail:
+                prefixes, rest = split_prologue(text)
+                _merge(prefixes, declared_prefixes(self.g, c))
+                q = insert_focus(rest, self.focus("?this"))
+                out.append(Check(f"SELECT DISTINCT ?this WHERE {{ {{ {q} }} }}", prefixes=prefixes))
+                continue
             msgs = tuple(self.g.objects(c, sh("message"))) or self.messages
-            for r in self.e.run(query):
-                sol = {v: r[v] for v in ("this", "path", "value")}
-                value = sol["value"] if sol["value"] is not None else (sol["this"] if not self.path else None)
-                path_t, path_text = (sol["path"], term_sparql(sol["path"])) if sol["path"] is not None else (self.path_t, self.path)
-                texts = tuple(ox.Literal(_fill(m.value, r), language=m.language) if m.language else ox.Literal(_fill(m.value, r))
-                              for m in msgs)
-                out.append(self.res("SPARQL", sol["this"], value, path_t=path_t, path_text=path_text,
-                                    messages=texts, constraint=c))
+
+            def rows(sols, c=c, msgs=msgs, node=None):
+                res = []
+                for r in sols:
+                    r = _Row(r, node)
+                    sol = {v: r[v] for v in ("this", "path", "value")}
+                    value = sol["value"] if sol["value"] is not None else (sol["this"] if not self.path else None)
+                    path_t, path_text = ((sol["path"], term_sparql(sol["path"])) if sol["path"] is not None
+                                         else (self.path_t, self.path))
+                    texts = tuple(ox.Literal(_fill(m.value, r), language=m.language) if m.language
+                                  else ox.Literal(_fill(m.value, r)) for m in msgs)
+                    res.append(self.res("SPARQL", sol["this"], value, path_t=path_t, path_text=path_text,
+                                        messages=texts, constraint=c))
+                return res
+
+            nodes = self.focus.nodes
+            if (nodes is not None and all(isinstance(n, ox.NamedNode) for n in nodes)
+                    and prebind(text, None) is not None and exists_idiom(text) is not None):
+                # `SELECT $this WHERE { FILTER NOT EXISTS { P } }` over few focus nodes: one ASK { P }
+                # per node with $this replaced by it (SHACL's pre-binding); the query planner does
+                # better on a plain pattern with a constant than inside FILTER EXISTS
+                results = []
+                for n in nodes:
+                    bound = prebind(text, n)
+                    negated, lo, hi = exists_idiom(bound)
+                    prologue = split_prologue(bound[:_code(bound).upper().index("SELECT")])[0]
+                    ask = self.e.run(prefix_lines(self.g, c) + f"ASK {{ {bound[lo:hi]} }}",
+                                     prefixes=_merge(dict(prologue), self.prefixes))
+                    if bool(ask) != negated:
+                        results += rows([{}], node=n)
+                out.append(Check(None, done=results))
+                continue
+            if self.big and this_bgp(text):
+                # a pattern in which every triple has $this: evaluated first, then joined with the
+                # many focus nodes
+                query = prefix_lines(self.g, c) + insert_focus(text, self.focus("?this"), last=True)
+            else:
+                query = prefix_lines(self.g, c) + insert_focus(text, self.focus("?this"))
+            out.append(Check(query, rows))
         return out
+
+
+def declared_prefixes(g: Graph, constraint) -> dict:
+    """The sh:prefixes declarations of a SPARQL-based constraint, as prefix -> namespace."""
+    out: dict = {}
+    for ont in g.objects(constraint, sh("prefixes")):
+        for decl in g.objects(ont, sh("declare")):
+            p, ns = g.value(decl, sh("prefix")), g.value(decl, sh("namespace"))
+            if p is not None and ns is not None:
+                _merge(out, {p.value: ns.value})
+    return out
 
 
 def prefix_lines(g: Graph, constraint) -> str:
@@ -446,12 +909,167 @@ def prefix_lines(g: Graph, constraint) -> str:
     return "\n".join(sorted(set(lines))) + "\n"
 
 
-def insert_focus(select: str, focus_pattern: str) -> str:
-    """The query with the focus pattern joined first in its WHERE clause (pre-binding of $this)."""
+_PROLOGUE = re.compile(r"\s*(?:#[^\n]*(?:\n|$)\s*)*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+_BASE = re.compile(r"\s*(?:#[^\n]*(?:\n|$)\s*)*BASE\b", re.I)
+
+
+def split_prologue(select: str) -> tuple[dict, str]:
+    """The PREFIX declarations at the start of a query (as a dict) and the query after them."""
+    prefixes: dict = {}
+    while m := _PROLOGUE.match(select):
+        _merge(prefixes, {m.group(1) or "": m.group(2)})
+        select = select[m.end():]
+    if _BASE.match(select):
+        raise ShapesError("SPARQL constraints with a BASE declaration cannot be nested in logical constraints")
+    return prefixes, select
+
+
+class _Row:
+    """A solution, with $this read as `node` where the query had it pre-bound."""
+
+    def __init__(self, sol, node):
+        self.sol, self.node = sol, node
+
+    def __getitem__(self, var):
+        try:
+            v = self.sol[var]
+        except (KeyError, TypeError, IndexError):
+            v = None
+        return self.node if v is None and var == "this" else v
+
+
+_TOKENS = re.compile("(" + "|".join([
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',          # long strings
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+    r'"(?:[^"\\\n]|\\.)*"',                      # strings
+    r"'(?:[^'\\\n]|\\.)*'",
+    r'<[^<>"{}|^`\\\x00-\x20]*>',                  # IRIs
+    r"#[^\n]*",                                  # comments
+]) + ")")
+_THIS = re.compile(r"[?$]this\b")
+
+
+def prebind(select: str, node) -> str | None:
+    """The query with $this replaced by `node` in its WHERE clause (SHACL's pre-binding), or None
+    when the query does something that textual replacement would change: a subquery, VALUES,
+    BIND ... AS $this, or $this in an expression of the projection or after GROUP BY."""
+    parts = _TOKENS.split(select)  # odd items: strings, IRIs and comments
+    code = [(i, p) for i, p in enumerate(parts) if i % 2 == 0]
+    text = "".join(p if i % 2 == 0 else " " * len(p) for i, p in enumerate(parts))  # code only, same offsets
+    m = re.search(r"(?i)\bWHERE\s*\{", text) or re.search(r"\{", text)
+    if not m:
+        return None
+    depth, end = 0, None
+    for j in range(m.end() - 1, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                end = j
+                break
+    if end is None:
+        return None
+    head, where, tail = text[:m.start()], text[m.end():end], text[end:]
+    if re.search(r"(?i)\b(SELECT|VALUES)\b|\bAS\s+[?$]this\b", where):
+        return None
+    if any(head[:k.start()].count("(") > head[:k.start()].count(")") for k in _THIS.finditer(head)):
+        return None
+    group = re.search(r"(?i)\bGROUP\s+BY\b(.*?)(?=\b(?:HAVING|ORDER|LIMIT|OFFSET)\b|$)", tail, re.S)
+    rest = tail[:group.start(1)] + tail[group.end(1):] if group else tail
+    if _THIS.search(rest):
+        return None
+    if node is None:
+        return select
+    lo, hi, const = m.end(), end, term_sparql(node)
+    out, pos = [], 0
+    for i, p in enumerate(parts):
+        if i % 2 == 0:
+            seg_lo, seg_hi = pos, pos + len(p)
+            a, b = max(lo, seg_lo), min(hi, seg_hi)
+            if a < b:
+                p = p[:a - seg_lo] + _THIS.sub(const, p[a - seg_lo:b - seg_lo]) + p[b - seg_lo:]
+        out.append(p)
+        pos += len(parts[i])
+    return "".join(out)
+
+
+def _code(select: str) -> str:
+    """The query with its strings, IRIs and comments blanked out (same offsets)."""
+    return "".join(p if i % 2 == 0 else " " * len(p) for i, p in enumerate(_TOKENS.split(select)))
+
+
+def _group_end(text: str, i: int) -> int | None:
+    """The offset of the brace closing the group opened at text[i]."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def exists_idiom(select: str) -> tuple[bool, int, int] | None:
+    """For `SELECT ?vars WHERE { FILTER [NOT] EXISTS { P } }` (no solution modifiers): whether
+    negated, and the span of P; else None."""
+    text = _code(select)
+    m = re.search(r"(?is)\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?(?:[?$]\w+\s*)+WHERE\s*\{", text)
+    if not m or text[:m.start()].strip() and not re.fullmatch(r"(?is)\s*(PREFIX\s+[\w.-]*:\s*\s*)*",
+                                                              text[:m.start()]):
+        return None
+    end = _group_end(text, m.end() - 1)
+    if end is None or text[end + 1:].strip():
+        return None
+    f = re.match(r"(?is)\s*FILTER\s*(NOT\s+)?EXISTS\s*\{", text[m.end():end])
+    if not f:
+        return None
+    lo = m.end() + f.end()
+    inner_end = _group_end(text, lo - 1)
+    if inner_end is None or text[inner_end + 1:end].strip() not in ("", "."):
+        return None
+    return bool(f.group(1)), lo, inner_end
+
+
+def this_bgp(select: str) -> bool:
+    """Whether the WHERE clause is only triple patterns whose subject is $this, and filters."""
+    text = _code(select)
+    m = re.search(r"(?i)\bWHERE\s*\{", text)
+    end = _group_end(text, m.end() - 1) if m else None
+    if end is None:
+        return False
+    where = text[m.end():end]
+    if "{" in where or re.search(r"(?i)\b(BIND|VALUES|SERVICE|GRAPH|MINUS|OPTIONAL|EXISTS|SELECT|UNION)\b", where):
+        return False
+    while f := re.search(r"(?i)\bFILTER\b\s*[\w:]*\s*\(", where):
+        depth, k = 0, None
+        for j in range(f.end() - 1, len(where)):
+            depth += {"(": 1, ")": -1}.get(where[j], 0)
+            if depth == 0:
+                k = j
+                break
+        if k is None:
+            return False
+        where = where[:f.start()] + " " + where[k + 1:]
+    statements = [t.strip() for t in re.split(r"\.(?=\s|$)", where) if t.strip()]
+    return bool(statements) and all(re.match(r"[?$]this\b", t) for t in statements)
+
+
+def insert_focus(select: str, focus_pattern: str, last: bool = False) -> str:
+    """The query with the focus pattern joined in its WHERE clause (pre-binding of $this): first,
+    or (`last`) after the query's own patterns."""
     m = re.search(r"(?i)\bWHERE\s*\{", select) or re.search(r"\{", select)
     if not m:
         raise ShapesError("SPARQL constraint has no WHERE clause")
     i = m.end()
+    if last:
+        code = _code(select)
+        w = re.search(r"(?i)\bWHERE\s*\{", code) or re.search(r"\{", code)
+        end = _group_end(code, w.end() - 1)
+        if end is not None:
+            return select[:end] + f" {{ {focus_pattern} }} " + select[end:]
     return select[:i] + f" {{ {focus_pattern} }} " + select[i:]
 
 
