@@ -61,22 +61,54 @@ class Progress:
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a long step
 
 
-class _ReadCounter:
-    """Counts the bytes a reader takes from the files it wraps (for progress of a bulk load)."""
+class _ImportReader:
+    """An import file as Oxigraph's bulk loader reads it, followed by the superclass conclusions of
+    its types (rules.TypeClosure); hashes it, counts its lines and the bytes read on the way, and
+    copies what the loader reads to `copy` (the start of dataset.nq), hashed by `copy_sha`."""
 
-    def __init__(self):
-        self.bytes = 0
+    CHUNK = 1 << 22
 
-    def wrap(self, f):
-        counter = self
+    def __init__(self, path: Path, closure: rules.TypeClosure, spool: Path, copy, copy_sha):
+        self.path, self.closure, self.spool, self.copy, self.copy_sha = path, closure, spool, copy, copy_sha
+        self.f = open(path, "rb")
+        self.out = open(spool, "wb")
+        closure.out = self.out
+        self.sha, self.lines, self.bytes = hashlib.sha256(), 0, 0
+        self.buf, self.pos, self.last, self.conclusions = b"", 0, b"\n", None
 
-        class Reader:
-            def read(self, n=-1):
-                b = f.read(n)
-                counter.bytes += len(b)
-                return b
+    def read(self, n: int = -1) -> bytes:
+        if self.pos >= len(self.buf):
+            self.buf, self.pos = self._next(), 0
+            self.copy.write(self.buf)
+            self.copy_sha.update(self.buf)
+        end = len(self.buf) if n is None or n < 0 else self.pos + n
+        b = self.buf[self.pos:end]
+        self.pos += len(b)
+        self.bytes += len(b)
+        return b
 
-        return Reader()
+    def _next(self) -> bytes:
+        if self.conclusions is None:
+            chunk = self.f.read(self.CHUNK)
+            if chunk:
+                self.sha.update(chunk)
+                self.lines += chunk.count(b"\n")
+                self.closure.feed(chunk)
+                self.last = chunk[-1:]
+                return chunk
+            self.closure.finish()
+            self.out.close()
+            self.conclusions = open(self.spool, "rb")
+            if self.last != b"\n":
+                self.lines += 1
+                return b"\n"
+        return self.conclusions.read(self.CHUNK)
+
+    def close(self) -> None:
+        for f in (self.f, self.out, self.conclusions):
+            if f is not None:
+                f.close()
+        self.spool.unlink(missing_ok=True)
 
 
 @dataclass
@@ -110,9 +142,49 @@ GRAPH_PARTITIONS = """SELECT ?kind (COUNT(?g) AS ?graphs) (SUM(?size) AS ?triple
 } GROUP BY ?kind"""
 
 
-def graph_partitions(st: ox.Store) -> dict[str, tuple[int, int]]:
-    """Named graphs and triples of the store by kind of graph (statement, provenance, ...): one pass."""
+def graph_partitions_by_query(st: ox.Store) -> dict[str, tuple[int, int]]:
+    """Named graphs and triples of the store by kind of graph (statement, provenance, ...), by one
+    SPARQL query (GRAPH_PARTITIONS): the definition `graph_partitions` is held to."""
     return {r["kind"].value: (int(r["graphs"].value), int(r["triples"].value)) for r in st.query(GRAPH_PARTITIONS)}
+
+
+def _kind(graph: str) -> str:
+    return "statement" if "/id/statement/" in graph else graph.split("/graph/", 1)[1] if "/graph/" in graph else ""
+
+
+PARTITION_GRAPHS_MAX = 100  # graphs of other kinds than statement counted one by one
+
+
+def graph_partitions(st: ox.Store) -> dict[str, tuple[int, int]]:
+    """Named graphs and triples of the store by kind of graph, as `graph_partitions_by_query` gives
+    them, in about half its time on large stores: the statement graphs' triples are what the other
+    graphs leave of the store's size, and the counts run side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def size(g=None) -> int:
+        where = f"GRAPH <{g}> {{ ?s ?p ?o }}" if g else "?s ?p ?o"
+        return int(next(iter(st.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")))["n"].value)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        total = pool.submit(len, st)
+        names = list(st.named_graphs())
+        graphs = [g.value for g in names if isinstance(g, ox.NamedNode)]
+        others = [g for g in graphs if _kind(g) != "statement"]
+        if len(others) > PARTITION_GRAPHS_MAX or len(graphs) != len(names):
+            total.result()
+            return graph_partitions_by_query(st)
+        sizes = dict(zip(others, pool.map(size, others)))
+        in_default = size()
+        total = total.result()
+    parts: dict[str, tuple[int, int]] = {}
+    for g, n in sizes.items():
+        if n:
+            graphs_, triples = parts.get(_kind(g), (0, 0))
+            parts[_kind(g)] = (graphs_ + 1, triples + n)
+    statements = len(graphs) - len(others)
+    if statements:
+        parts["statement"] = (statements, total - in_default - sum(sizes.values()))
+    return parts
 
 
 def _with_void_partition(iris: IRIs, version: str, counts: dict, dumps: dict, examples: list[str],
@@ -226,14 +298,27 @@ def import_files(settings: Settings, pending: dict[str, Path] | None = None) -> 
     return sorted(files.items())
 
 
-def _scan(path: Path) -> tuple[int, str]:
-    """Lines and SHA-256 of a file, in one pass."""
-    n, h = 0, hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            n += chunk.count(b"\n")
-            h.update(chunk)
-    return n, h.hexdigest()
+def _graph_as_nquads(st: ox.Store, graph: ox.NamedNode, out: Path) -> None:
+    """Write one graph of the store as N-Quads (Oxigraph writes it as N-Triples; the graph is added to each line)."""
+    nt = out.with_suffix(".nt")
+    st.dump(str(nt), ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    suffix = f" <{graph.value}> .\n".encode()
+    with open(nt, "rb") as r, open(out, "wb") as w:
+        for lines in iter(lambda: r.readlines(1 << 22), []):
+            w.write(b"".join(lines).replace(b" .\n", suffix))
+    nt.unlink()
+
+
+def _dataset_from_store(st: ox.Store, staging: Path, imports: list[Path], curated: list[ox.Quad], ig: ox.NamedNode) -> str:
+    """Write dataset.nq again: the import files, the curated quads outside the inferred graph, the
+    inferred graph as the store holds it; return its SHA-256."""
+    head, tail = staging / ".curated.nq", staging / ".inferred.nq"
+    _write(head, _sorted_quads(q for q in curated if q.graph_name != ig), ox.RdfFormat.N_QUADS)
+    _graph_as_nquads(st, ig, tail)
+    sha = _concat(imports + [head, tail], staging / "dataset.nq")
+    head.unlink()
+    tail.unlink()
+    return sha
 
 
 def _concat(paths: list[Path], out: Path) -> str:
@@ -253,9 +338,10 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
     """Run the whole data path and publish a new release; raise on any problem.
 
     Imported data (`build/imports/*.nq`, see `oretrace import`) is bulk-loaded into the store
-    and classified by SPARQL rules (rules.py); the curated graph goes through HermiT. With
-    imports, the dumps are streamed: dataset.nq is the curated quads followed by each import
-    file and the rules' conclusions; TriG, Turtle and JSON-LD are written from the store up to
+    and classified by rules (rules.py: the superclasses of its types as it loads, then SPARQL
+    rules); the curated graph goes through HermiT. With imports, the dumps are streamed:
+    dataset.nq is each import file with its superclass types, the curated quads, then the rules'
+    conclusions; TriG, Turtle and JSON-LD are written from the store up to
     `full_dumps_max` quads (default FULL_DUMPS_MAX) and left out above it (manifest says so).
     `validation=False` leaves out the SHACL step (the benchmark times it on its own).
     """
@@ -269,10 +355,11 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
 FULL_DUMPS_MAX = 250_000  # quads; above it only dataset.nq is written (the others take several times as long as a load)
 
 
-def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: float):
+def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: float, onto=None, then=None):
+    """Read, make RDF, reason; `then(asserted)` is called before reasoning."""
     iris = IRIs(settings.base)
     progress.step("reading ontology and curated files")
-    onto = ontology.load(settings.ontology_dir)
+    onto = onto or ontology.load(settings.ontology_dir)
     cur = curated.read(settings, onto)
     timings["read"] = time.perf_counter() - t0
     progress.done(f"{len(cur.statements)} statements, {len(cur.sources)} sources, {len(cur.entities)} entities")
@@ -283,6 +370,8 @@ def _curated_part(settings: Settings, progress: Progress, timings: dict, t0: flo
     onto_quads = rdf.ontology_quads(onto.nquads, iris)
     timings["rdf"] = time.perf_counter() - t
     progress.done(f"{len(asserted)} asserted quads, {len(onto_quads)} ontology triples")
+    if then:
+        then(asserted)
 
     progress.step("reasoning with HermiT")
     t = time.perf_counter()
@@ -385,48 +474,55 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
     staging = store.staging_dir(settings)
     try:
         st = ox.Store(str(staging / "store"))
-        # The imports are bulk-loaded on a second thread while HermiT classifies the curated graph.
+        # The imports are bulk-loaded on a second thread while HermiT classifies the curated graph;
+        # the named superclasses of their types are concluded as they pass and loaded with them.
+        onto = ontology.load(settings.ontology_dir)
+        schema = rules.schema(onto.nquads)
+        closure = rules.TypeClosure(schema, iris.ontology_graph, iris.inferred_graph, None)
         load_errors: list[BaseException] = []
         import_quads, import_sha = {}, {}
-
         total_bytes = sum(p.stat().st_size for _, p in imports)
-        loaded = _ReadCounter()
+        readers: list[_ImportReader] = []
+        # dataset.nq starts with what the loader reads: each import file and its superclass types
+        dataset, dataset_sha = open(staging / "dataset.nq", "wb"), hashlib.sha256()
 
         def load_imports():
             try:
                 for name, path in imports:
-                    with open(path, "rb") as f:
-                        st.bulk_load(input=loaded.wrap(f), format=ox.RdfFormat.N_QUADS)
+                    reader = _ImportReader(path, closure, staging / f".closure-{len(readers)}.nq", dataset, dataset_sha)
+                    readers.append(reader)
+                    try:
+                        # Oxigraph parses and indexes without holding Python's lock
+                        st.bulk_load(input=reader, format=ox.RdfFormat.N_QUADS)
+                    finally:
+                        reader.close()
+                    import_quads[name], import_sha[name] = reader.lines, reader.sha.hexdigest()
             except BaseException as e:  # re-raised on the main thread
                 load_errors.append(e)
 
-        def scan_imports():
-            try:
-                for name, path in imports:
-                    import_quads[name], import_sha[name] = _scan(path)
-            except BaseException as e:
-                load_errors.append(e)
-
-        # Oxigraph loads and hashlib hashes without holding Python's lock: the three run side by side
-        threads = [threading.Thread(target=f, name=f"oretrace-{f.__name__}", daemon=True) for f in (load_imports, scan_imports)]
+        loader = threading.Thread(target=load_imports, name="oretrace-load-imports", daemon=True)
         t_load = time.perf_counter()
-        for th in threads:
-            th.start()
+
+        def start_loading(asserted):
+            # the curated subjects are watched, so that their superclass types are written once
+            closure.watch = {f"<{q.subject.value}>".encode() for q in asserted if isinstance(q.subject, ox.NamedNode)}
+            loader.start()
+
         try:
-            onto, cur, asserted, onto_quads, inferred, meta = _curated_part(settings, progress, timings, t0)
+            onto, cur, asserted, onto_quads, inferred, meta = _curated_part(settings, progress, timings, t0, onto,
+                                                                            then=start_loading)
             progress.step("loading the store")
-            while threads[0].is_alive():
-                threads[0].join(timeout=PROGRESS_EVERY)
-                if threads[0].is_alive():
-                    progress.rate("MB", "of imports loaded", loaded.bytes / 1e6, total_bytes / 1e6,
+            while loader.is_alive():
+                loader.join(timeout=PROGRESS_EVERY)
+                if loader.is_alive():
+                    progress.rate("MB", "of imports loaded", sum(r.bytes for r in readers) / 1e6, total_bytes / 1e6,
                                   time.perf_counter() - t_load)
         finally:
-            for th in threads:
-                th.join()
+            if loader.is_alive():
+                loader.join()
         if load_errors:
             raise load_errors[0]
 
-        t = time.perf_counter()
         rules_activity = ox.NamedNode(iris.base + "/id/activity/rules-classification")
         ig, mg = ox.NamedNode(iris.inferred_graph), ox.NamedNode(iris.metadata_graph)
         meta = meta + [
@@ -437,16 +533,31 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
                 "defined classes, domains, ranges and superclasses", language="en"), mg),
         ]
         curated_quads = _sorted_quads(onto_quads + asserted + inferred + meta)
-        st.bulk_extend(curated_quads)
+        # the curated types HermiT was not given (statement metadata, graph descriptions) get their superclasses here,
+        # so that every type in the store is closed before the rules run
+        a = ox.NamedNode(RDF + "type")
+        told = {(q.subject, q.object) for q in asserted + meta if q.predicate == a}
+        known = told | {(q.subject, q.object) for q in inferred}
+        closed = {ox.Quad(x, a, ox.NamedNode(d), ig) for x, c in told for d in schema.supers.get(c.value, ())
+                  if (x, ox.NamedNode(d)) not in known}
+        closed = _sorted_quads(closed)
+        st.bulk_extend(curated_quads + closed)
+        # a superclass the data states is not also an inferred type
+        removed = 0
+        for x, c in told:
+            if c.value.encode() in closure.super_classes and ox.Quad(x, a, c, ig) in st:
+                st.remove(ox.Quad(x, a, c, ig))
+                removed += 1
+        removed += rules.remove_stated(st, closure, iris.ontology_graph, iris.inferred_graph)
         timings["load"] = time.perf_counter() - t_load
         progress.done(f"{len(curated_quads)} curated quads, {sum(import_quads.values()):,} imported quads "
-                      f"from {len(imports)} import(s)")
+                      f"from {len(imports)} import(s), superclass types of the imports loaded with them")
 
         progress.step("classifying imported data with SPARQL rules")
         t = time.perf_counter()
         rules_nq = staging / ".rules.nq"
-        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, nquads_out=rules_nq,
-                            progress=progress.note)
+        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, progress=progress.note,
+                            nquads_out=rules_nq, closed=True)
         st.flush()
         timings["rules"] = time.perf_counter() - t
         progress.done(f"{stats['inferred']:,} types in {stats['rounds']} rounds")
@@ -465,7 +576,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
 
         progress.step("writing dumps")
         t = time.perf_counter()
-        # the graphs by kind are counted by Oxigraph while Python writes and hashes the dumps
+        # the graphs by kind are counted by Oxigraph while Python writes and hashes dataset.nq
         partitions: dict[str, tuple[int, int]] = {}
         count_errors: list[BaseException] = []
 
@@ -477,12 +588,33 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
 
         counter = threading.Thread(target=count_partitions, name="oretrace-partitions", daemon=True)
         counter.start()
-        head = staging / ".curated.nq"
-        _write(head, _sorted_quads(curated_quads + list(report)), ox.RdfFormat.N_QUADS)
-        dataset_sha = _concat([head] + [p for _, p in imports] + [rules_nq], staging / "dataset.nq")
-        head.unlink()
-        rules_nq.unlink()
-        total = len(st)
+
+        # dataset.nq: each import file and its superclass types (written while loading), the
+        # curated graphs with HermiT's types, the report, then the rules' types
+        tail = [staging / ".curated.nq", rules_nq]
+        written = {(q.subject.value, q.object.value) for q in inferred + closed}
+        again = {(x[1:-1].decode(), d.decode()) for x, d in closure.watched} & written  # in dataset.nq already
+        _write(tail[0], _sorted_quads([q for q in curated_quads + closed + list(report) if q.graph_name != ig
+                                       or (q.subject.value, q.object.value) not in again]), ox.RdfFormat.N_QUADS)
+        with dataset:
+            for p in tail:
+                with open(p, "rb") as r:
+                    for chunk in iter(lambda: r.read(1 << 22), b""):
+                        dataset_sha.update(chunk)
+                        dataset.write(chunk)
+                p.unlink()
+        dataset_sha = dataset_sha.hexdigest()
+        # the superclass types written while loading are the store's unless the data stated some of
+        # them or repeated them apart: then the inferred graph is written again from the store
+        counter.join()
+        if count_errors:
+            raise count_errors[0]
+        n_inferred = partitions.get("inferred", (0, 0))[1]
+        if removed or n_inferred != len(written) - len(again) + closure.concluded + stats["inferred"]:
+            progress.note("some types were both stated and inferred: writing the inferred graph from the store")
+            dataset_sha = _dataset_from_store(st, staging, [p for _, p in imports], curated_quads + list(report), ig)
+        in_default = int(next(iter(st.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+        total = in_default + sum(triples for _, triples in partitions.values())
         dumps, left_out = {}, {}
         for name, fmt in DUMPS.items():
             path = staging / name
@@ -505,7 +637,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         n_triples = int(next(iter(st.query(q)))["n"].value) if q else total
         n_entities = int(next(iter(st.query(
             f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH <{iris.provenance_graph}> {{ ?g <{OT}about> ?x }} }}")))["n"].value)
-        n_graphs = int(next(iter(st.query("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { } }")))["n"].value)
+        n_graphs = sum(graphs for graphs, _ in partitions.values())
         counts = {
             "statements": len(cur.statements),
             "curated_statements": sum(1 for s in cur.statements if not s.id.startswith(("iso-3166/", "geonames/"))),
@@ -515,16 +647,13 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
             "triples": n_triples,
             "triples_exact": triples_exact,
             "graphs": n_graphs,
-            "inferred": len(inferred) + stats["inferred"],
-            "inferred_by_rules": stats["inferred"],
+            "inferred": n_inferred,
+            "inferred_by_rules": n_inferred - len(inferred),
             "ontology_triples": len(onto_quads),
             "imported_quads": sum(import_quads.values()),
         }
         examples = sorted({q.subject.value for q in asserted if "/id/site/" in q.subject.value
                            and isinstance(q.subject, ox.NamedNode)})[:3]
-        counter.join()
-        if count_errors:
-            raise count_errors[0]
         del st
         void = _with_void_partition(iris, version, counts, dumps, examples, partitions)
         _write(staging / "void.ttl", void, ox.RdfFormat.TURTLE)
@@ -537,6 +666,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
                           "statements": iris.base + "/id/statement/"},
                "imports": {name: {"sha256": import_sha[name], "quads": import_quads[name]} for name, _ in imports},
                "reasoning": {"hermit_types": len(inferred), "rules_types": stats["inferred"],
+                             "superclass_types_while_loading": counts["inferred_by_rules"] - stats["inferred"],
                              "rules_rounds": stats["rounds"], "rules_by_rule": stats["by_rule"]}}
         if left_out:
             man["dumps_left_out"] = left_out

@@ -12,6 +12,8 @@ constructs the ontology uses, by rules written in SPARQL and run inside Oxigraph
 * each defined class (`owl:equivalentClass` of `intersectionOf`, `unionOf`, `someValuesFrom`,
   `hasValue`, `oneOf`), with transitive properties and sub-properties as property paths.
 
+For imported data, the superclasses of each stated type are concluded while the import streams
+into the bulk loader (`TypeClosure`), and `infer(..., closed=True)` starts from there.
 Rules run in rounds until a round adds nothing; each round's conclusions are streamed to an
 N-Triples file and bulk-loaded into the inferred graph. As in `reason.infer`, only individuals
 typed in the data (outside the ontology graph) are classified, only named ontology classes are
@@ -171,8 +173,137 @@ def schema(onto_nt: str) -> Schema:
     return Schema(classes, supers, {k: v for k, v in dom.items() if v}, {k: v for k, v in rng.items() if v}, definitions)
 
 
+class TypeClosure:
+    """The named superclasses of the types an N-Quads stream states, concluded as the stream passes.
+
+    `feed` is given the stream's bytes in order; for every `rdf:type` line outside the ontology
+    graph it writes, to `out`, one N-Quads line in the inferred graph per named superclass of
+    the type. Appended to the same stream, the conclusions load in the same bulk load as the
+    data (blank nodes keep their identity). A subject's consecutive type lines give its
+    conclusions once, less the classes among them; the store merges other repeats. Where the stream also states a class that
+    is some class's superclass, `stated_pairs` holds the subject and class (or, past
+    STATED_MAX of them or for a blank node, `stated_supers` the class), so that conclusions
+    already stated can be taken out after the load (`remove_stated`)."""
+
+    STATED_MAX = 100_000
+
+    TYPE = b" <" + (RDF + "type").encode() + b"> <"
+
+    def __init__(self, sc: Schema, onto_graph: str, inferred_graph: str, out):
+        self.supers = {c.encode(): [d.encode() for d in sorted(ds)] for c, ds in sc.supers.items() if ds}
+        self.super_classes = {d for ds in self.supers.values() for d in ds}
+        self.onto = f"<{onto_graph}>".encode()
+        self.suffix = b"> <" + inferred_graph.encode() + b"> .\n"
+        self.out, self.tail, self.subject, self.said, self.told, self.lines = out, b"", b"", set(), set(), []
+        self.stated_supers: set[str] = set()
+        self.stated_pairs: set[tuple[bytes, bytes]] = set()
+        self.watch: set[bytes] = set()  # subjects (as written, `<iri>`) whose conclusions are noted in `watched`
+        self.watched: set[tuple[bytes, bytes]] = set()
+        self.concluded = 0
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.tail + chunk if self.tail else chunk
+        end = data.rfind(b"\n") + 1
+        self.tail = data[end:]
+        if end:
+            self._scan(data, end)
+
+    def finish(self) -> None:
+        """Scan a last line that has no line end, and write what is pending."""
+        if self.tail:
+            data, self.tail = self.tail + b"\n", b""
+            self._scan(data, len(data))
+        self._flush()
+        self._write()
+        self.subject = b""
+
+    def _scan(self, data: bytes, end: int) -> None:
+        find, rfind, supers, n = data.find, data.rfind, self.supers, len(self.TYPE)
+        pos = find(self.TYPE, 0, end)
+        while pos >= 0:
+            stop = find(b"\n", pos)
+            start = rfind(b"\n", 0, pos) + 1
+            subject = data[start:pos].strip()
+            close = find(b">", pos + n, stop)
+            # the predicate position: one IRI or blank node before it (a literal or a triple term never is)
+            if close > 0 and b" " not in subject and (subject[:1] == b"<" or subject[:2] == b"_:"):
+                cls = data[pos + n:close]
+                graph = data[close + 1:stop].strip()
+                if not graph.startswith(self.onto):
+                    if subject != self.subject:
+                        self._flush()
+                        self.subject = subject
+                    if cls in self.super_classes:
+                        self.told.add(cls)
+                        if subject[:1] == b"<" and len(self.stated_pairs) < self.STATED_MAX:
+                            self.stated_pairs.add((subject, cls))
+                        else:
+                            self.stated_supers.add(cls.decode())
+                    ds = supers.get(cls)
+                    if ds:
+                        self.said.update(ds)
+            pos = find(self.TYPE, stop, end)
+        self._write()
+
+    def _flush(self) -> None:
+        """Conclude the superclasses of the current subject's run of type lines, less those it states."""
+        if self.said:
+            head, watched = self.subject + self.TYPE, self.subject in self.watch
+            for d in sorted(self.said - self.told):
+                self.lines.append(head + d + self.suffix)
+                if watched:
+                    self.watched.add((self.subject, d))
+        self.said, self.told = set(), set()
+
+    def _write(self) -> None:
+        if self.lines:
+            self.concluded += len(self.lines)
+            self.out.write(b"".join(self.lines))
+            self.lines = []
+
+
+def remove_stated(store: ox.Store, closure: TypeClosure, onto_graph: str, inferred_graph: str) -> int:
+    """Take out of the inferred graph the superclass types that the stream also stated; return how many."""
+    removed = 0
+    a, ig = ox.NamedNode(RDF + "type"), ox.NamedNode(inferred_graph)
+    for subject, cls in sorted(closure.stated_pairs):
+        if b"\\" in subject:  # an IRI with escapes: let the parser read it
+            x = next(iter(ox.parse(subject + b" <urn:p> <urn:o> .", format=ox.RdfFormat.N_TRIPLES))).subject
+        else:
+            x = ox.NamedNode(subject[1:-1].decode())
+        told = ox.Quad(x, a, ox.NamedNode(cls.decode()), ig)
+        if told in store:
+            store.remove(told)
+            removed += 1
+    for c in sorted(closure.stated_supers):
+        q = (f"SELECT DISTINCT ?x WHERE {{ GRAPH <{inferred_graph}> {{ ?x a <{c}> }} GRAPH ?g {{ ?x a <{c}> }} "
+             f"FILTER(?g != <{inferred_graph}> && ?g != <{onto_graph}>) }}")
+        drop = [ox.Quad(r["x"], ox.NamedNode(RDF + "type"), ox.NamedNode(c), ox.NamedNode(inferred_graph))
+                for r in store.query(q, use_default_graph_as_union=False)]
+        for quad in drop:
+            store.remove(quad)
+        removed += len(drop)
+    return removed
+
+
+def _new_first(pattern: str, gained: set[str] | None) -> str:
+    """The pattern with its top-level `?x a <C> .` for a class that gained members moved to the
+    front, so that a definition checked again starts from the class that changed."""
+    if not gained:
+        return pattern
+    for c in sorted(gained):
+        part = f"?x a <{c}> ."
+        i = pattern.find(part)
+        while i >= 0:
+            if pattern.count("{", 0, i) == pattern.count("}", 0, i):  # not inside a group
+                return part + " " + (pattern[:i] + pattern[i + len(part):]).strip()
+            i = pattern.find(part, i + 1)
+    return pattern
+
+
 def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first: bool = True,
-            present=lambda kind, iri: True, definitions: bool = True) -> list[list[tuple[str, str, bool]]]:
+            present=lambda kind, iri: True, definitions: bool | set[str] = True,
+            supers: bool = True) -> list[list[tuple[str, str, bool]]]:
     """The rules of one round, in phases: a list of phases, each a list of (name, CONSTRUCT, needs
     the typed-in-data check).
 
@@ -181,8 +312,9 @@ def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first:
     side rather than a lookup per row). Superclasses come first, so that domains and ranges,
     which depend only on triples and run in the first round only, rarely find anything left;
     later rounds close only the classes that gained members in the round before (`classes`)
-    and re-check the defined classes. `present(kind, iri)` tells whether a class has members or
-    a property has triples; rules about absent ones are left out."""
+    and re-check the definitions named in `definitions` (True: all). `present(kind, iri)` tells whether a class has members or
+    a property has triples; rules about absent ones are left out. `supers=False` leaves out the
+    superclass phase (when the data's types were closed as they were loaded, see TypeClosure)."""
     phases = []
     by_super: dict[str, list[str]] = {}
     for c in sorted(sc.supers if classes is None else classes & set(sc.supers)):
@@ -193,8 +325,12 @@ def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first:
     for d in sorted(by_super):
         # members of a subclass stated in a data graph or already inferred (never only in the ontology graph)
         union = " UNION ".join(f"{{ ?x a <{c}> MINUS {{ GRAPH <{onto_graph}> {{ ?x a <{c}> }} }} }}" for c in by_super[d])
-        sup.append((f"superclass {d}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ {union} }} MINUS {{ ?x a <{d}> }} }}", False))
-    phases.append(sup)
+        # all the members at first (MINUS: one scan of each side); in later rounds the few that are
+        # new, each looked up (FILTER NOT EXISTS), rather than a scan of all the superclass's members
+        known = f"MINUS {{ ?x a <{d}> }}" if classes is None else f"FILTER NOT EXISTS {{ ?x a <{d}> }}"
+        sup.append((f"superclass {d}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ {union} }} {known} }}", False))
+    if supers:
+        phases.append(sup)
     if first:
         by_class: dict[str, list[str]] = {}
         for p in sorted(sc.domains):
@@ -208,16 +344,24 @@ def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first:
         phases.append([(f"domain-range {d}", f"CONSTRUCT {{ ?x a <{d}> }} WHERE {{ {{ {' UNION '.join(pats)} }} "
                                              f"MINUS {{ ?x a <{d}> }} }}", True) for d, pats in sorted(by_class.items())])
     if definitions:
-        phases.append([(f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {sc.definitions[c]} FILTER(!isLiteral(?x)) }} "
-                                        f"MINUS {{ ?x a <{c}> }} }}", True) for c in sorted(sc.definitions)])
+        which = sc.definitions if definitions is True else definitions
+        phases.append([(f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {_new_first(sc.definitions[c], classes)} "
+                                        f"FILTER(!isLiteral(?x)) }} MINUS {{ ?x a <{c}> }} }}", True) for c in sorted(which)])
+    if not supers and first and definitions:
+        # nothing to close first: domains, ranges and definitions are one phase (a definition that
+        # needs a type concluded beside it is checked again in the next round)
+        phases = [phases[0] + phases[1]]
     return phases
 
 
 def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, progress=None,
-          nquads_out: Path | None = None) -> dict:
+          nquads_out: Path | None = None, closed: bool = False) -> dict:
     """Run the rules to a fixpoint, adding conclusions to `inferred_graph`; return counts and timings.
 
-    With `nquads_out`, the conclusions are also written there as N-Quads (in `inferred_graph`)."""
+    With `nquads_out`, the conclusions are also written there as N-Quads (in `inferred_graph`).
+    `closed=True` says that every type in the store already has its named superclasses (the
+    data went through TypeClosure, the curated graph through HermiT): the first round then
+    starts with domains, ranges and definitions."""
     sc = schema(onto_nt)
     target = ox.NamedNode(inferred_graph)
     skip = {ox.NamedNode(onto_graph), target}
@@ -240,12 +384,13 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
             # semi-naive: the superclass phase concludes whole closures, so a later round closes only
             # the classes that domains, ranges and definitions added to, and re-checks the
             # definitions only when a class they mention gained members
-            deps = {m for text in sc.definitions.values() for m in re.findall(r"<([^>]+)>", text)}
-            classes, recheck = None, True
+            deps = {c: set(re.findall(r"<([^>]+)>", text)) for c, text in sc.definitions.items()}
+            classes, recheck = None, set(sc.definitions)
             for rnd in range(1, MAX_ROUNDS + 1):
                 gained: dict[str, int] = {}
                 open_classes: set[str] = set()
-                for phase in queries(sc, onto_graph, classes, rnd == 1, present, definitions=recheck):
+                for phase in queries(sc, onto_graph, classes, rnd == 1, present, definitions=recheck,
+                                     supers=not (closed and rnd == 1)):
                     # a phase's queries conclude different classes: they run side by side (Oxigraph
                     # evaluates and serialises without Python's lock) and their results, in the
                     # phase's order, are loaded together
@@ -259,6 +404,21 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
                     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                         done = list(pool.map(lambda args: conclude(*args), [(i, q, c) for i, (_, q, c) in enumerate(phase)]))
                     batch = Path(tmp) / "phase.nt"
+                    # several queries may conclude one class (a domain of several properties): their
+                    # conclusions are merged without repeats
+                    shared = {c for c in (name.split(" ", 1)[1] for name, _, _ in phase)
+                              if sum(1 for other, _, _ in phase if other.split(" ", 1)[1] == c) > 1}
+                    seen: dict[str, set[bytes]] = {c: set() for c in shared}
+                    for (name, _, _), (path, n, tq) in zip(phase, done):
+                        cls = name.split(" ", 1)[1]
+                        if cls in shared and n:
+                            with open(path, "rb") as f:
+                                lines = [ln for ln in f if ln not in seen[cls]]
+                            seen[cls].update(lines)
+                            with open(path, "wb") as f:
+                                f.writelines(lines)
+                    done = [(path, (_lines(path) if name.split(" ", 1)[1] in shared and n else n), tq)
+                            for (name, _, _), (path, n, tq) in zip(phase, done)]
                     with open(batch, "wb") as bf:
                         for (name, _, _), (path, n, tq) in zip(phase, done):
                             if tq > 1:
@@ -287,7 +447,8 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
                     progress(f"rules round {rnd}: {added:,} types")
                 if not added:
                     break
-                classes, recheck = open_classes, bool(set(gained) & deps)
+                # a definition is checked again only when a class it mentions gained members
+                classes, recheck = open_classes, {c for c, ms in deps.items() if ms & set(gained)}
                 if not classes and not recheck:
                     break
             else:
