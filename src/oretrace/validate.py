@@ -164,9 +164,10 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
         for r in store.query(q):
             found[r["n"]].append(Where(r["id"].value, r["file"].value, int(r["line"].value), r["g"].value))
     # a source records the file and line that describe it
+    # (the node list inside the graph pattern, first: Oxigraph then starts from the nodes rather
+    # than from every typed node of the provenance graph)
     q = f"""SELECT ?n ?file ?line ?doc WHERE {{
-        VALUES ?n {{ {values} }}
-        GRAPH {pg} {{ ?n a ?type ; <{OT}curatedFile> ?file ; <{OT}curatedLine> ?line .
+        GRAPH {pg} {{ VALUES ?n {{ {values} }} ?n a ?type ; <{OT}curatedFile> ?file ; <{OT}curatedLine> ?line .
           FILTER NOT EXISTS {{ ?n <{DCTERMS}identifier> ?id }} OPTIONAL {{ ?n <{OT}describedBy> ?doc }} }} }}"""
     for r in store.query(q):
         if not found.get(r["n"]):
@@ -174,14 +175,16 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
             found[r["n"]].append(Where(None, r["file"].value, int(r["line"].value), note=note))
     # (builds from before sources recorded it: the file of the document that describes the source,
     # or of the statements taken from it; the source files, data/sources/, come first)
-    q = f"""SELECT ?n ?file ?doc WHERE {{
-        VALUES ?n {{ {values} }}
+    # (only for the nodes not found yet)
+    rest = " ".join(f"<{n.value}>" for n in sorted(set(iri_nodes) | set(owner.values()), key=str) if not found.get(n))
+    q = f"""SELECT DISTINCT ?n ?file ?doc WHERE {{
+        VALUES ?n {{ {rest} }}
         GRAPH {pg} {{
           {{ ?n <{OT}describedBy> ?doc . ?g <{PROV}wasDerivedFrom> ?doc }}
           UNION {{ ?n a ?type . FILTER NOT EXISTS {{ ?n <{OT}describedBy> ?any }} ?g <{PROV}wasDerivedFrom> ?n }}
           ?g <{OT}curatedFile> ?file . }} }}"""
     files: dict = defaultdict(set)
-    for r in store.query(q):
+    for r in (store.query(q) if rest else []):
         doc = r["doc"].value.rsplit("/", 1)[-1] if r["doc"] is not None else None
         files[r["n"]].add((not r["file"].value.startswith("data/sources/"), r["file"].value, doc))
     for n, fs in files.items():
