@@ -11,8 +11,8 @@ import hashlib
 import json
 import shutil
 import sys
-import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,10 +49,6 @@ class Progress:
         left = f"about {(total - done) / r:,.0f} s left" if r > 0 else "starting"
         print(f"      {done:,.0f} of {total:,.0f} {unit} {what} ({r:,.0f} {unit}/s, {left})", file=sys.stderr, flush=True)
 
-    def note(self, text: str) -> None:
-        """An indented line within a step, with the time so far."""
-        self.done(text)
-
     def done(self, text: str) -> None:
         if not self.quiet:
             print(f"      {text} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr, flush=True)
@@ -72,7 +68,7 @@ class _ImportReader:
         self.path, self.closure, self.spool, self.copy, self.copy_sha = path, closure, spool, copy, copy_sha
         self.f = open(path, "rb")
         self.out = open(spool, "wb")
-        closure.out = self.out
+        closure.start(self.out)
         self.sha, self.lines, self.bytes = hashlib.sha256(), 0, 0
         self.buf, self.pos, self.last, self.conclusions = b"", 0, b"\n", None
 
@@ -302,10 +298,8 @@ def _graph_as_nquads(st: ox.Store, graph: ox.NamedNode, out: Path) -> None:
     """Write one graph of the store as N-Quads (Oxigraph writes it as N-Triples; the graph is added to each line)."""
     nt = out.with_suffix(".nt")
     st.dump(str(nt), ox.RdfFormat.N_TRIPLES, from_graph=graph)
-    suffix = f" <{graph.value}> .\n".encode()
-    with open(nt, "rb") as r, open(out, "wb") as w:
-        for lines in iter(lambda: r.readlines(1 << 22), []):
-            w.write(b"".join(lines).replace(b" .\n", suffix))
+    with open(out, "wb") as w:
+        rules.append_as_nquads(nt, w, graph.value)
     nt.unlink()
 
 
@@ -321,15 +315,20 @@ def _dataset_from_store(st: ox.Store, staging: Path, imports: list[Path], curate
     return sha
 
 
+def _append(paths: list[Path], w, sha) -> None:
+    """Append the files, one after the other, to the binary file `w`, updating the hash `sha`."""
+    for p in paths:
+        with open(p, "rb") as r:
+            for chunk in iter(lambda: r.read(1 << 22), b""):
+                sha.update(chunk)
+                w.write(chunk)
+
+
 def _concat(paths: list[Path], out: Path) -> str:
     """Write the files one after the other into `out`; return the SHA-256 of the result."""
     h = hashlib.sha256()
     with open(out, "wb") as w:
-        for p in paths:
-            with open(p, "rb") as r:
-                for chunk in iter(lambda: r.read(1 << 22), b""):
-                    h.update(chunk)
-                    w.write(chunk)
+        _append(paths, w, h)
     return h.hexdigest()
 
 
@@ -472,14 +471,15 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     staging = store.staging_dir(settings)
+    # one thread beside the main one: the bulk load of the imports, later the count of the graphs
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oretrace-build")
     try:
         st = ox.Store(str(staging / "store"))
         # The imports are bulk-loaded on a second thread while HermiT classifies the curated graph;
         # the named superclasses of their types are concluded as they pass and loaded with them.
         onto = ontology.load(settings.ontology_dir)
         schema = rules.schema(onto.nquads)
-        closure = rules.TypeClosure(schema, iris.ontology_graph, iris.inferred_graph, None)
-        load_errors: list[BaseException] = []
+        closure = rules.TypeClosure(schema, iris.ontology_graph, iris.inferred_graph)
         import_quads, import_sha = {}, {}
         total_bytes = sum(p.stat().st_size for _, p in imports)
         readers: list[_ImportReader] = []
@@ -487,41 +487,34 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         dataset, dataset_sha = open(staging / "dataset.nq", "wb"), hashlib.sha256()
 
         def load_imports():
-            try:
-                for name, path in imports:
-                    reader = _ImportReader(path, closure, staging / f".closure-{len(readers)}.nq", dataset, dataset_sha)
-                    readers.append(reader)
-                    try:
-                        # Oxigraph parses and indexes without holding Python's lock
-                        st.bulk_load(input=reader, format=ox.RdfFormat.N_QUADS)
-                    finally:
-                        reader.close()
-                    import_quads[name], import_sha[name] = reader.lines, reader.sha.hexdigest()
-            except BaseException as e:  # re-raised on the main thread
-                load_errors.append(e)
+            for name, path in imports:
+                reader = _ImportReader(path, closure, staging / f".closure-{len(readers)}.nq", dataset, dataset_sha)
+                readers.append(reader)
+                try:
+                    # Oxigraph parses and indexes without holding Python's lock
+                    st.bulk_load(input=reader, format=ox.RdfFormat.N_QUADS)
+                finally:
+                    reader.close()
+                import_quads[name], import_sha[name] = reader.lines, reader.sha.hexdigest()
 
-        loader = threading.Thread(target=load_imports, name="oretrace-load-imports", daemon=True)
+        loading: list[Future] = []
         t_load = time.perf_counter()
 
         def start_loading(asserted):
             # the curated subjects are watched, so that their superclass types are written once
             closure.watch = {f"<{q.subject.value}>".encode() for q in asserted if isinstance(q.subject, ox.NamedNode)}
-            loader.start()
+            loading.append(background.submit(load_imports))
 
         try:
             onto, cur, asserted, onto_quads, inferred, meta = _curated_part(settings, progress, timings, t0, onto,
                                                                             then=start_loading)
             progress.step("loading the store")
-            while loader.is_alive():
-                loader.join(timeout=PROGRESS_EVERY)
-                if loader.is_alive():
-                    progress.rate("MB", "of imports loaded", sum(r.bytes for r in readers) / 1e6, total_bytes / 1e6,
-                                  time.perf_counter() - t_load)
+            while wait(loading, timeout=PROGRESS_EVERY).not_done:
+                progress.rate("MB", "of imports loaded", sum(r.bytes for r in readers) / 1e6, total_bytes / 1e6,
+                              time.perf_counter() - t_load)
         finally:
-            if loader.is_alive():
-                loader.join()
-        if load_errors:
-            raise load_errors[0]
+            wait(loading)
+        loading[0].result()  # re-raises what stopped the load
 
         rules_activity = ox.NamedNode(iris.base + "/id/activity/rules-classification")
         ig, mg = ox.NamedNode(iris.inferred_graph), ox.NamedNode(iris.metadata_graph)
@@ -543,12 +536,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         closed = _sorted_quads(closed)
         st.bulk_extend(curated_quads + closed)
         # a superclass the data states is not also an inferred type
-        removed = 0
-        for x, c in told:
-            if c.value.encode() in closure.super_classes and ox.Quad(x, a, c, ig) in st:
-                st.remove(ox.Quad(x, a, c, ig))
-                removed += 1
-        removed += rules.remove_stated(st, closure, iris.ontology_graph, iris.inferred_graph)
+        removed = rules.remove_stated(st, closure, iris.ontology_graph, iris.inferred_graph, also=told)
         timings["load"] = time.perf_counter() - t_load
         progress.done(f"{len(curated_quads)} curated quads, {sum(import_quads.values()):,} imported quads "
                       f"from {len(imports)} import(s), superclass types of the imports loaded with them")
@@ -556,8 +544,8 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         progress.step("classifying imported data with SPARQL rules")
         t = time.perf_counter()
         rules_nq = staging / ".rules.nq"
-        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, progress=progress.note,
-                            nquads_out=rules_nq, closed=True)
+        stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, progress=progress.done,
+                            nquads_out=rules_nq, closed=True, sc=schema)
         st.flush()
         timings["rules"] = time.perf_counter() - t
         progress.done(f"{stats['inferred']:,} types in {stats['rounds']} rounds")
@@ -577,17 +565,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         progress.step("writing dumps")
         t = time.perf_counter()
         # the graphs by kind are counted by Oxigraph while Python writes and hashes dataset.nq
-        partitions: dict[str, tuple[int, int]] = {}
-        count_errors: list[BaseException] = []
-
-        def count_partitions():
-            try:
-                partitions.update(graph_partitions(st))
-            except BaseException as e:  # re-raised on the main thread
-                count_errors.append(e)
-
-        counter = threading.Thread(target=count_partitions, name="oretrace-partitions", daemon=True)
-        counter.start()
+        counting = background.submit(graph_partitions, st)
 
         # dataset.nq: each import file and its superclass types (written while loading), the
         # curated graphs with HermiT's types, the report, then the rules' types
@@ -597,21 +575,17 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         _write(tail[0], _sorted_quads([q for q in curated_quads + closed + list(report) if q.graph_name != ig
                                        or (q.subject.value, q.object.value) not in again]), ox.RdfFormat.N_QUADS)
         with dataset:
-            for p in tail:
-                with open(p, "rb") as r:
-                    for chunk in iter(lambda: r.read(1 << 22), b""):
-                        dataset_sha.update(chunk)
-                        dataset.write(chunk)
-                p.unlink()
+            _append(tail, dataset, dataset_sha)
+        for p in tail:
+            p.unlink()
         dataset_sha = dataset_sha.hexdigest()
         # the superclass types written while loading are the store's unless the data stated some of
         # them or repeated them apart: then the inferred graph is written again from the store
-        counter.join()
-        if count_errors:
-            raise count_errors[0]
+        partitions = counting.result()
+        background.shutdown()
         n_inferred = partitions.get("inferred", (0, 0))[1]
         if removed or n_inferred != len(written) - len(again) + closure.concluded + stats["inferred"]:
-            progress.note("some types were both stated and inferred: writing the inferred graph from the store")
+            progress.done("some types were both stated and inferred: writing the inferred graph from the store")
             dataset_sha = _dataset_from_store(st, staging, [p for _, p in imports], curated_quads + list(report), ig)
         in_default = int(next(iter(st.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
         total = in_default + sum(triples for _, triples in partitions.values())
@@ -677,6 +651,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         progress.step("publishing the release")
         release = store.publish_release(settings, staging, version)
     except BaseException:
+        background.shutdown()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     progress.done(f"build/current -> {release.name}")

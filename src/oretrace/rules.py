@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .vocab import OWL, RDF, RDFS
+from .vocab import OWL, RDF
 
 MAX_ROUNDS = 10
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # rule queries evaluated side by side
@@ -176,12 +176,12 @@ def schema(onto_nt: str) -> Schema:
 class TypeClosure:
     """The named superclasses of the types an N-Quads stream states, concluded as the stream passes.
 
-    `feed` is given the stream's bytes in order; for every `rdf:type` line outside the ontology
-    graph it writes, to `out`, one N-Quads line in the inferred graph per named superclass of
+    `start(out)` begins a stream, `feed` is given its bytes in order and `finish` ends it; for
+    every `rdf:type` line outside the ontology graph it writes, to `out`, one N-Quads line in the inferred graph per named superclass of
     the type. Appended to the same stream, the conclusions load in the same bulk load as the
     data (blank nodes keep their identity). A subject's consecutive type lines give its
-    conclusions once, less the classes among them; the store merges other repeats. Where the stream also states a class that
-    is some class's superclass, `stated_pairs` holds the subject and class (or, past
+    conclusions once, less the classes among them; the store merges other repeats. Where the
+    stream also states a class that is some class's superclass, `stated_pairs` holds the subject and class (or, past
     STATED_MAX of them or for a blank node, `stated_supers` the class), so that conclusions
     already stated can be taken out after the load (`remove_stated`)."""
 
@@ -189,17 +189,21 @@ class TypeClosure:
 
     TYPE = b" <" + (RDF + "type").encode() + b"> <"
 
-    def __init__(self, sc: Schema, onto_graph: str, inferred_graph: str, out):
+    def __init__(self, sc: Schema, onto_graph: str, inferred_graph: str):
         self.supers = {c.encode(): [d.encode() for d in sorted(ds)] for c, ds in sc.supers.items() if ds}
         self.super_classes = {d for ds in self.supers.values() for d in ds}
         self.onto = f"<{onto_graph}>".encode()
         self.suffix = b"> <" + inferred_graph.encode() + b"> .\n"
-        self.out, self.tail, self.subject, self.said, self.told, self.lines = out, b"", b"", set(), set(), []
+        self.out, self.tail, self.subject, self.said, self.told, self.lines = None, b"", b"", set(), set(), []
         self.stated_supers: set[str] = set()
         self.stated_pairs: set[tuple[bytes, bytes]] = set()
         self.watch: set[bytes] = set()  # subjects (as written, `<iri>`) whose conclusions are noted in `watched`
         self.watched: set[tuple[bytes, bytes]] = set()
         self.concluded = 0
+
+    def start(self, out) -> None:
+        """Begin a stream whose conclusions go to the binary file `out`."""
+        self.out, self.tail, self.subject = out, b"", b""
 
     def feed(self, chunk: bytes) -> None:
         data = self.tail + chunk if self.tail else chunk
@@ -215,7 +219,6 @@ class TypeClosure:
             self._scan(data, len(data))
         self._flush()
         self._write()
-        self.subject = b""
 
     def _scan(self, data: bytes, end: int) -> None:
         find, rfind, supers, n = data.find, data.rfind, self.supers, len(self.TYPE)
@@ -262,27 +265,29 @@ class TypeClosure:
             self.lines = []
 
 
-def remove_stated(store: ox.Store, closure: TypeClosure, onto_graph: str, inferred_graph: str) -> int:
-    """Take out of the inferred graph the superclass types that the stream also stated; return how many."""
-    removed = 0
+def remove_stated(store: ox.Store, closure: TypeClosure, onto_graph: str, inferred_graph: str,
+                  also=()) -> int:
+    """Take out of the inferred graph the superclass types that the stream also stated, and the
+    (subject, class) pairs of `also` (types the curated data states); return how many."""
     a, ig = ox.NamedNode(RDF + "type"), ox.NamedNode(inferred_graph)
-    for subject, cls in sorted(closure.stated_pairs):
+
+    def term(subject: bytes):
         if b"\\" in subject:  # an IRI with escapes: let the parser read it
-            x = next(iter(ox.parse(subject + b" <urn:p> <urn:o> .", format=ox.RdfFormat.N_TRIPLES))).subject
-        else:
-            x = ox.NamedNode(subject[1:-1].decode())
-        told = ox.Quad(x, a, ox.NamedNode(cls.decode()), ig)
-        if told in store:
-            store.remove(told)
-            removed += 1
+            return next(iter(ox.parse(subject + b" <urn:p> <urn:o> .", format=ox.RdfFormat.N_TRIPLES))).subject
+        return ox.NamedNode(subject[1:-1].decode())
+
+    pairs = [(term(x), ox.NamedNode(c.decode())) for x, c in sorted(closure.stated_pairs)]
+    pairs += [(x, c) for x, c in also if c.value.encode() in closure.super_classes]
     for c in sorted(closure.stated_supers):
         q = (f"SELECT DISTINCT ?x WHERE {{ GRAPH <{inferred_graph}> {{ ?x a <{c}> }} GRAPH ?g {{ ?x a <{c}> }} "
              f"FILTER(?g != <{inferred_graph}> && ?g != <{onto_graph}>) }}")
-        drop = [ox.Quad(r["x"], ox.NamedNode(RDF + "type"), ox.NamedNode(c), ox.NamedNode(inferred_graph))
-                for r in store.query(q, use_default_graph_as_union=False)]
-        for quad in drop:
+        pairs += [(r["x"], ox.NamedNode(c)) for r in store.query(q, use_default_graph_as_union=False)]
+    removed = 0
+    for x, c in pairs:
+        quad = ox.Quad(x, a, c, ig)
+        if quad in store:
             store.remove(quad)
-        removed += len(drop)
+            removed += 1
     return removed
 
 
@@ -347,22 +352,24 @@ def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first:
         which = sc.definitions if definitions is True else definitions
         phases.append([(f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {_new_first(sc.definitions[c], classes)} "
                                         f"FILTER(!isLiteral(?x)) }} MINUS {{ ?x a <{c}> }} }}", True) for c in sorted(which)])
-    if not supers and first and definitions:
-        # nothing to close first: domains, ranges and definitions are one phase (a definition that
-        # needs a type concluded beside it is checked again in the next round)
+    if not supers and first and definitions and not (
+            {n.split(" ", 1)[1] for n, _, _ in phases[0]} & {n.split(" ", 1)[1] for n, _, _ in phases[1]}):
+        # nothing to close first: domains, ranges and definitions are one phase when they conclude
+        # different classes (a definition that needs a type concluded beside it is checked again
+        # in the next round)
         phases = [phases[0] + phases[1]]
     return phases
 
 
 def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, progress=None,
-          nquads_out: Path | None = None, closed: bool = False) -> dict:
+          nquads_out: Path | None = None, closed: bool = False, sc: Schema | None = None) -> dict:
     """Run the rules to a fixpoint, adding conclusions to `inferred_graph`; return counts and timings.
 
     With `nquads_out`, the conclusions are also written there as N-Quads (in `inferred_graph`).
     `closed=True` says that every type in the store already has its named superclasses (the
     data went through TypeClosure, the curated graph through HermiT): the first round then
-    starts with domains, ranges and definitions."""
-    sc = schema(onto_nt)
+    starts with domains, ranges and definitions. `sc`: the schema of `onto_nt`, if the caller has it."""
+    sc = sc or schema(onto_nt)
     target = ox.NamedNode(inferred_graph)
     skip = {ox.NamedNode(onto_graph), target}
     a = ox.NamedNode(RDF + "type")
@@ -377,7 +384,6 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
 
     stats = {"rounds": 0, "inferred": 0, "seconds": 0.0, "by_rule": {}}
     t0 = time.perf_counter()
-    suffix = f" <{inferred_graph}> .\n".encode()
     out = open(nquads_out, "wb") if nquads_out else None
     try:
         with tempfile.TemporaryDirectory(prefix="oretrace-rules-") as tmp:
@@ -404,21 +410,6 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
                     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                         done = list(pool.map(lambda args: conclude(*args), [(i, q, c) for i, (_, q, c) in enumerate(phase)]))
                     batch = Path(tmp) / "phase.nt"
-                    # several queries may conclude one class (a domain of several properties): their
-                    # conclusions are merged without repeats
-                    shared = {c for c in (name.split(" ", 1)[1] for name, _, _ in phase)
-                              if sum(1 for other, _, _ in phase if other.split(" ", 1)[1] == c) > 1}
-                    seen: dict[str, set[bytes]] = {c: set() for c in shared}
-                    for (name, _, _), (path, n, tq) in zip(phase, done):
-                        cls = name.split(" ", 1)[1]
-                        if cls in shared and n:
-                            with open(path, "rb") as f:
-                                lines = [ln for ln in f if ln not in seen[cls]]
-                            seen[cls].update(lines)
-                            with open(path, "wb") as f:
-                                f.writelines(lines)
-                    done = [(path, (_lines(path) if name.split(" ", 1)[1] in shared and n else n), tq)
-                            for (name, _, _), (path, n, tq) in zip(phase, done)]
                     with open(batch, "wb") as bf:
                         for (name, _, _), (path, n, tq) in zip(phase, done):
                             if tq > 1:
@@ -436,9 +427,7 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
                     if batch.stat().st_size:
                         store.bulk_load(path=str(batch), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
                         if out:
-                            with open(batch, "rb") as f:
-                                for lines in iter(lambda: f.readlines(1 << 22), []):
-                                    out.write(b"".join(lines).replace(b" .\n", suffix))
+                            append_as_nquads(batch, out, inferred_graph)
                     os.unlink(batch)
                 added = sum(gained.values())
                 stats["rounds"] = rnd
@@ -460,15 +449,12 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
     return stats
 
 
-def _per_class(path: Path) -> dict[str, int]:
-    """How many conclusions of each class an N-Triples file of rdf:type triples holds."""
-    counts: dict[bytes, int] = {}
-    with open(path, "rb") as f:
+def append_as_nquads(nt: Path, out, graph: str) -> None:
+    """Append an N-Triples file to the binary file `out` as N-Quads in `graph`."""
+    suffix = f" <{graph}> .\n".encode()
+    with open(nt, "rb") as f:
         for lines in iter(lambda: f.readlines(1 << 22), []):
-            for line in lines:
-                c = line[line.rindex(b"<") + 1:line.rindex(b">")]
-                counts[c] = counts.get(c, 0) + 1
-    return {k.decode(): v for k, v in counts.items()}
+            out.write(b"".join(lines).replace(b" .\n", suffix))
 
 
 def _lines(path: Path) -> int:

@@ -163,9 +163,6 @@ class SparqlEngine:
         self._n += 1
         return f"?_v{self._n}"
 
-    def param(self, s, local):
-        return self.g.value(s, sh(local))
-
     def count(self, pattern: str) -> int:
         """The number of solutions of a group pattern (cached by its text)."""
         if pattern not in self._counts:
@@ -306,13 +303,6 @@ class SparqlEngine:
         proj = "?this" if out == "?this" else f"(?this AS {out})"
         return f"{{ SELECT DISTINCT {proj} WHERE {{ {body} }} }}", prefixes
 
-    def failing(self, s, focus) -> set:
-        """The focus nodes that do not conform to shape `s`."""
-        pattern, prefixes = self.fail_pattern(s, focus, "?_x")
-        if pattern is None:
-            return set()
-        return {r["_x"] for r in self.run(f"SELECT ?_x WHERE {{ {pattern} }}", prefixes=prefixes)}
-
 
 # the lexical forms of the datatypes model.well_formed checks, for REGEX (Python's `$` also
 # matches before a final newline, hence the optional \n)
@@ -356,7 +346,7 @@ def _datatype_violation(d) -> str:
     cond = f"{typed} || !REGEX(STR(?value), {term_sparql(ox.Literal(rx))})"
     if d.value in _RANGES:
         lo, hi = _RANGES[d.value]
-        n = f'<http://www.w3.org/2001/XMLSchema#integer>(REPLACE(STR(?value), "\\n$", ""))'
+        n = '<http://www.w3.org/2001/XMLSchema#integer>(REPLACE(STR(?value), "\\n$", ""))'
         cond += f" || !COALESCE({n} >= {lo} && {n} <= {hi}, false)"
     return cond
 
@@ -954,7 +944,6 @@ def prebind(select: str, node) -> str | None:
     when the query does something that textual replacement would change: a subquery, VALUES,
     BIND ... AS $this, or $this in an expression of the projection or after GROUP BY."""
     parts = _TOKENS.split(select)  # odd items: strings, IRIs and comments
-    code = [(i, p) for i, p in enumerate(parts) if i % 2 == 0]
     text = "".join(p if i % 2 == 0 else " " * len(p) for i, p in enumerate(parts))  # code only, same offsets
     m = re.search(r"(?i)\bWHERE\s*\{", text) or re.search(r"\{", text)
     if not m:
