@@ -342,8 +342,8 @@ def test_graph_inventory_matches_a_count_of_the_store(store, iris):
     from oretrace.build import graph_partitions, graph_partitions_by_query
 
     kinds = {r["kind"]: (int(r["graphs"]), int(r["triples"])) for r in run(store, iris, "graph-inventory")}
-    assert kinds == graph_partitions_by_query(store) == graph_partitions(store)
-    assert {"statement", "provenance", "ontology", "inferred", "validation", "metadata", "void"} <= set(kinds)
+    assert kinds == graph_partitions_by_query(store) == graph_partitions(store, iris)
+    assert {"statement", "provenance", "ontology", "inferred", "validation", "index", "metadata", "void"} <= set(kinds)
 
 
 def test_actors_in_bolivia(store, iris):

@@ -72,7 +72,17 @@ def test_build_with_imports_is_deterministic_and_streams_its_dumps(tmp_path):
     void = query.run_store(published, query.with_prefixes(
         "SELECT ?kind ?graphs ?triples WHERE { GRAPH ?d { ?part ot:graphKind ?kind ; ot:namedGraphCount ?graphs ; "
         "void:triples ?triples } }"))
-    assert {k.value: (int(g.value), int(t.value)) for k, g, t in void.rows} == graph_partitions_by_query(published) == graph_partitions(published)
+    iris = IRIs(Settings(root=ROOT).base)
+    assert {k.value: (int(g.value), int(t.value)) for k, g, t in void.rows} == graph_partitions_by_query(published) \
+        == graph_partitions(published, iris)
+    # a graph of no known kind, or a statement graph the provenance graph does not describe: each graph is looked at
+    copy = ox.Store()
+    copy.bulk_extend(published)
+    copy.add(ox.Quad(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.Literal("o"), ox.NamedNode("urn:x:g")))
+    assert graph_partitions(copy, iris) == graph_partitions_by_query(copy)
+    copy.add(ox.Quad(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.Literal("o"),
+                     ox.NamedNode(iris.statement("undescribed"))))
+    assert graph_partitions(copy, iris) == graph_partitions_by_query(copy)
 
 
 def test_superclasses_concluded_while_loading_equal_those_of_the_rules(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__, curated, ontology, rdf, reason, rules, store
+from . import __version__, curated, index, ontology, rdf, reason, rules, store
 from .config import Settings
 from .vocab import OWL as OWL_NS, SKOS as SKOS_NS, DCAT, DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, VOID, XSD, IRIs
 
@@ -59,13 +60,14 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines of a long step
 
 class _ImportReader:
     """An import file as Oxigraph's bulk loader reads it, followed by the superclass conclusions of
-    its types (rules.TypeClosure); hashes it, counts its lines and the bytes read on the way, and
-    copies what the loader reads to `copy` (the start of dataset.nq), hashed by `copy_sha`."""
+    its types (rules.TypeClosure, spooled to `spool`); hashes the file, counts its lines and the
+    bytes read on the way, and hashes what the loader reads with `copy_sha` (the start of
+    dataset.nq, which `parts` then lists: the file, a line end if it had none, the spool)."""
 
     CHUNK = 1 << 22
 
-    def __init__(self, path: Path, closure: rules.TypeClosure, spool: Path, copy, copy_sha):
-        self.path, self.closure, self.spool, self.copy, self.copy_sha = path, closure, spool, copy, copy_sha
+    def __init__(self, path: Path, closure: rules.TypeClosure, spool: Path, copy_sha):
+        self.path, self.closure, self.spool, self.copy_sha = path, closure, spool, copy_sha
         self.f = open(path, "rb")
         self.out = open(spool, "wb")
         closure.start(self.out)
@@ -75,7 +77,6 @@ class _ImportReader:
     def read(self, n: int = -1) -> bytes:
         if self.pos >= len(self.buf):
             self.buf, self.pos = self._next(), 0
-            self.copy.write(self.buf)
             self.copy_sha.update(self.buf)
         end = len(self.buf) if n is None or n < 0 else self.pos + n
         b = self.buf[self.pos:end]
@@ -100,11 +101,15 @@ class _ImportReader:
                 return b"\n"
         return self.conclusions.read(self.CHUNK)
 
+    @property
+    def parts(self) -> list:
+        """What the loader read, as files and bytes: the start of dataset.nq."""
+        return [self.path] + ([b"\n"] if self.last != b"\n" else []) + [self.spool]
+
     def close(self) -> None:
         for f in (self.f, self.out, self.conclusions):
             if f is not None:
                 f.close()
-        self.spool.unlink(missing_ok=True)
 
 
 @dataclass
@@ -148,36 +153,42 @@ def _kind(graph: str) -> str:
     return "statement" if "/id/statement/" in graph else graph.split("/graph/", 1)[1] if "/graph/" in graph else ""
 
 
+GRAPH_KINDS = ("ontology", "provenance", "inferred", "validation", "index", "metadata", "void")  # the build's own graphs
 PARTITION_GRAPHS_MAX = 100  # graphs of other kinds than statement counted one by one
 
 
-def graph_partitions(st: ox.Store) -> dict[str, tuple[int, int]]:
+def graph_partitions(st: ox.Store, iris: IRIs) -> dict[str, tuple[int, int]]:
     """Named graphs and triples of the store by kind of graph, as `graph_partitions_by_query` gives
-    them, in about half its time on large stores: the statement graphs' triples are what the other
-    graphs leave of the store's size, and the counts run side by side."""
-    from concurrent.futures import ThreadPoolExecutor
+    them, in a fraction of its time on large stores: the graphs are counted, not listed, when
+    they are the statements the provenance graph describes and the build's own graphs; the
+    statement graphs' triples are what the other graphs leave of the store's size; the counts
+    run side by side."""
 
-    def size(g=None) -> int:
-        where = f"GRAPH <{g}> {{ ?s ?p ?o }}" if g else "?s ?p ?o"
+    def count(where: str) -> int:
         return int(next(iter(st.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")))["n"].value)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         total = pool.submit(len, st)
-        names = list(st.named_graphs())
-        graphs = [g.value for g in names if isinstance(g, ox.NamedNode)]
-        others = [g for g in graphs if _kind(g) != "statement"]
-        if len(others) > PARTITION_GRAPHS_MAX or len(graphs) != len(names):
-            total.result()
-            return graph_partitions_by_query(st)
-        sizes = dict(zip(others, pool.map(size, others)))
-        in_default = size()
+        own = [g for g in (iris.graph(k) for k in GRAPH_KINDS) if st.contains_named_graph(ox.NamedNode(g))]
+        statements = count(f"GRAPH <{iris.provenance_graph}> {{ ?g a <{OT}Statement> }}")
+        if count("GRAPH ?g { }") == statements + len(own):
+            others = own
+        else:  # graphs of other kinds, or statements not described: each graph is looked at
+            names = list(st.named_graphs())
+            graphs = [g.value for g in names if isinstance(g, ox.NamedNode)]
+            others = [g for g in graphs if _kind(g) != "statement"]
+            if len(others) > PARTITION_GRAPHS_MAX or len(graphs) != len(names):
+                total.result()
+                return graph_partitions_by_query(st)
+            statements = len(graphs) - len(others)
+        sizes = dict(zip(others, pool.map(lambda g: count(f"GRAPH <{g}> {{ ?s ?p ?o }}"), others)))
+        in_default = count("?s ?p ?o")
         total = total.result()
     parts: dict[str, tuple[int, int]] = {}
     for g, n in sizes.items():
         if n:
             graphs_, triples = parts.get(_kind(g), (0, 0))
             parts[_kind(g)] = (graphs_ + 1, triples + n)
-    statements = len(graphs) - len(others)
     if statements:
         parts["statement"] = (statements, total - in_default - sum(sizes.values()))
     return parts
@@ -324,11 +335,39 @@ def _append(paths: list[Path], w, sha) -> None:
                 w.write(chunk)
 
 
+def _splice(parts: list, w) -> None:
+    """Append files and bytes, in order, to the unbuffered binary file `w`; the files are copied
+    by the kernel (copy_file_range) where it can."""
+    for part in parts:
+        if isinstance(part, bytes):
+            w.write(part)
+            continue
+        with open(part, "rb") as r:
+            size, done = os.fstat(r.fileno()).st_size, 0
+            try:
+                while done < size:
+                    n = os.copy_file_range(r.fileno(), w.fileno(), size - done)
+                    if not n:
+                        break
+                    done += n
+            except (AttributeError, OSError):  # no copy_file_range here, or not between these files
+                pass
+            r.seek(done)
+            shutil.copyfileobj(r, w, 1 << 22)
+
+
 def _concat(paths: list[Path], out: Path) -> str:
-    """Write the files one after the other into `out`; return the SHA-256 of the result."""
+    """Write the files one after the other into `out`, each ending with a line end; return the SHA-256 of the result."""
     h = hashlib.sha256()
     with open(out, "wb") as w:
-        _append(paths, w, h)
+        for p in paths:
+            _append([p], w, h)
+            if p.stat().st_size:
+                with open(p, "rb") as r:
+                    r.seek(-1, os.SEEK_END)
+                    if r.read(1) != b"\n":
+                        h.update(b"\n")
+                        w.write(b"\n")
     return h.hexdigest()
 
 
@@ -408,12 +447,14 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
         st.flush()
         timings["load"] = time.perf_counter() - t
         progress.done(f"{len(quads)} quads")
+        tables = index.repeated_values(st, iris)
+        st.bulk_extend(tables)
         report = _validation_step(settings, st, iris)
-        if report:
+        if report or tables:
             st.bulk_extend(report)
             st.flush()
-            quads = _sorted_quads(quads + report)
-        partitions = graph_partitions(st)
+            quads = _sorted_quads(quads + tables + report)
+        partitions = graph_partitions(st, iris)
         del st
 
         progress.step("writing dumps")
@@ -484,11 +525,11 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         total_bytes = sum(p.stat().st_size for _, p in imports)
         readers: list[_ImportReader] = []
         # dataset.nq starts with what the loader reads: each import file and its superclass types
-        dataset, dataset_sha = open(staging / "dataset.nq", "wb"), hashlib.sha256()
+        dataset_sha = hashlib.sha256()
 
         def load_imports():
             for name, path in imports:
-                reader = _ImportReader(path, closure, staging / f".closure-{len(readers)}.nq", dataset, dataset_sha)
+                reader = _ImportReader(path, closure, staging / f".closure-{len(readers)}.nq", dataset_sha)
                 readers.append(reader)
                 try:
                     # Oxigraph parses and indexes without holding Python's lock
@@ -543,9 +584,16 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
 
         progress.step("classifying imported data with SPARQL rules")
         t = time.perf_counter()
+        # the index reads only asserted values, which the rules do not change: it is made beside
+        # them, then the start of dataset.nq is written (the files the loader read, by the kernel)
+        indexing = background.submit(index.repeated_values, st, iris)
+        dataset = open(staging / "dataset.nq", "wb", buffering=0)
+        splicing = background.submit(_splice, [part for r in readers for part in r.parts], dataset)
         rules_nq = staging / ".rules.nq"
         stats = rules.infer(st, onto.nquads, iris.ontology_graph, iris.inferred_graph, progress=progress.done,
                             nquads_out=rules_nq, closed=True, sc=schema)
+        tables = indexing.result()
+        st.bulk_extend(tables)
         st.flush()
         timings["rules"] = time.perf_counter() - t
         progress.done(f"{stats['inferred']:,} types in {stats['rounds']} rounds")
@@ -565,18 +613,19 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         progress.step("writing dumps")
         t = time.perf_counter()
         # the graphs by kind are counted by Oxigraph while Python writes and hashes dataset.nq
-        counting = background.submit(graph_partitions, st)
+        counting = background.submit(graph_partitions, st, iris)
 
-        # dataset.nq: each import file and its superclass types (written while loading), the
+        # dataset.nq: each import file and its superclass types (spliced in during the rules), the
         # curated graphs with HermiT's types, the report, then the rules' types
         tail = [staging / ".curated.nq", rules_nq]
         written = {(q.subject.value, q.object.value) for q in inferred + closed}
         again = {(x[1:-1].decode(), d.decode()) for x, d in closure.watched} & written  # in dataset.nq already
-        _write(tail[0], _sorted_quads([q for q in curated_quads + closed + list(report) if q.graph_name != ig
+        _write(tail[0], _sorted_quads([q for q in curated_quads + closed + list(report) + tables if q.graph_name != ig
                                        or (q.subject.value, q.object.value) not in again]), ox.RdfFormat.N_QUADS)
         with dataset:
+            splicing.result()
             _append(tail, dataset, dataset_sha)
-        for p in tail:
+        for p in tail + [r.spool for r in readers]:
             p.unlink()
         dataset_sha = dataset_sha.hexdigest()
         # the superclass types written while loading are the store's unless the data stated some of
@@ -586,7 +635,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         n_inferred = partitions.get("inferred", (0, 0))[1]
         if removed or n_inferred != len(written) - len(again) + closure.concluded + stats["inferred"]:
             progress.done("some types were both stated and inferred: writing the inferred graph from the store")
-            dataset_sha = _dataset_from_store(st, staging, [p for _, p in imports], curated_quads + list(report), ig)
+            dataset_sha = _dataset_from_store(st, staging, [p for _, p in imports], curated_quads + list(report) + tables, ig)
         in_default = int(next(iter(st.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
         total = in_default + sum(triples for _, triples in partitions.values())
         dumps, left_out = {}, {}

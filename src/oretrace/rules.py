@@ -350,7 +350,10 @@ def queries(sc: Schema, onto_graph: str, classes: set[str] | None = None, first:
                                              f"MINUS {{ ?x a <{d}> }} }}", True) for d, pats in sorted(by_class.items())])
     if definitions:
         which = sc.definitions if definitions is True else definitions
-        phases.append([(f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {_new_first(sc.definitions[c], classes)} "
+        # a definition starts from the class that gained members, or in the first round from a
+        # defined class it names: before the rules run, those hold only HermiT's curated members
+        first_class = set(sc.definitions) if classes is None else classes
+        phases.append([(f"defined {c}", f"CONSTRUCT {{ ?x a <{c}> }} WHERE {{ {{ {_new_first(sc.definitions[c], first_class)} "
                                         f"FILTER(!isLiteral(?x)) }} MINUS {{ ?x a <{c}> }} }}", True) for c in sorted(which)])
     if not supers and first and definitions and not (
             {n.split(" ", 1)[1] for n, _, _ in phases[0]} & {n.split(" ", 1)[1] for n, _, _ in phases[1]}):

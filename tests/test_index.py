@@ -1,0 +1,92 @@
+"""The build's index (graph {base}/graph/index) is what one pass over the data gives, and the
+catalogue queries that start from it answer as they would with that pass."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from oretrace import index, query
+from oretrace.vocab import OT, PROV, RDF, IRIs
+
+from conftest import ROOT
+
+XSD_INT = "<http://www.w3.org/2001/XMLSchema#integer>"
+XSD_DEC = "<http://www.w3.org/2001/XMLSchema#decimal>"
+NUMERIC = "<http://qudt.org/schema/qudt/numericValue>"
+
+
+def one_pass(text: str) -> str:
+    """source-disagreements as it reads without the index: the repeated values found by a pass over every value."""
+    start = text.index("    GRAPH ?index {")
+    end = text.index("\n", start) + 1
+    return text[:start] + "    { " + index.REPEATED + " }\n" + text[end:]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """A build with a hand-made import whose statements repeat values: of a curated flow (another
+    year), of each other (another figure, and the same figure twice)."""
+    from oretrace.build import build
+    from oretrace.config import Settings
+    from oretrace.store import open_store
+
+    bd = tmp_path_factory.mktemp("index")
+    s = Settings(root=ROOT, build=bd)
+    build(s, quiet=True, validation=False)
+    curated_store = open_store(s)
+    flow, year = next((r["s"], r["y"]) for r in curated_store.query(
+        f"SELECT ?s ?y WHERE {{ GRAPH ?g {{ ?s <{OT}year> ?y }} ?s a <{OT}Flow> }} ORDER BY ?s LIMIT 1",
+        use_default_graph_as_union=True))
+    del curated_store
+    iris = IRIs(s.base)
+    x = iris.base + "/id/"
+    prov, src = f"<{iris.provenance_graph}>", f"<{x}source/handmade-test>"
+    lines = []
+    for i, (subject, prop, value) in enumerate([
+            (f"<{flow.value}>", f"<{OT}year>", f'"{int(year.value) + 1}"^^{XSD_INT}'),
+            (f"<{x}observation/test-1>", NUMERIC, f'"40"^^{XSD_DEC}'),
+            (f"<{x}observation/test-1>", NUMERIC, f'"45"^^{XSD_DEC}'),
+            (f"<{x}observation/test-2>", NUMERIC, f'"7"^^{XSD_DEC}'),
+            (f"<{x}observation/test-2>", NUMERIC, f'"7"^^{XSD_DEC}')]):
+        g = f"<{x}statement/import/handmade/r{i}>"
+        lines += [f"{subject} {prop} {value} {g} .",
+                  f"{g} <{RDF}type> <{OT}Statement> {prov} .",
+                  f"{g} <{PROV}wasDerivedFrom> {src} {prov} ."]
+    (bd / "imports").mkdir()
+    (bd / "imports" / "handmade.nq").write_text("\n".join(lines) + "\n")
+    result = build(s, quiet=True, validation=False)
+    return open_store(s), iris, flow, result
+
+
+def test_the_index_holds_what_one_pass_finds(published):
+    st, iris, flow, result = published
+    ig = ox.NamedNode(iris.graph("index"))
+    table = {(r["about"].value, r["compared"].value) for r in st.query(
+        f"SELECT ?about ?compared WHERE {{ GRAPH <{ig.value}> {{ ?r a <{OT}RepeatedValue> ; "
+        f"<{OT}repeatedSubject> ?about ; <{OT}repeatedProperty> ?compared }} }}")}
+    assert table == {(r["about"].value, r["compared"].value) for r in st.query(index.REPEATED)}
+    x = iris.base + "/id/"
+    assert {(flow.value, OT + "year"), (x + "observation/test-1", index.QUDT + "numericValue"),
+            (x + "observation/test-2", index.QUDT + "numericValue")} <= table
+    # counted as a kind of graph of its own, and in dataset.nq
+    inventory = query.run_store(st, (ROOT / "queries" / "graph-inventory.rq").read_text())
+    kinds = {str(k.value): (int(g.value), int(t.value)) for k, g, t in inventory.rows}
+    assert kinds["index"] == (1, 3 * len(table))
+    loaded = ox.Store()
+    loaded.load(path=str(result.release / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
+    assert set(loaded.quads_for_pattern(None, None, None, ig)) == set(st.quads_for_pattern(None, None, None, ig))
+
+
+def test_disagreements_from_the_index_equal_those_of_one_pass(published):
+    st, iris, flow, _ = published
+    text = (ROOT / "queries" / "source-disagreements.rq").read_text()
+    fast = query.run_store(st, text)
+    slow = query.run_store(st, one_pass(text))
+    assert fast.columns == slow.columns and fast.rows == slow.rows
+    found = {(str(r[0]), str(r[2]), str(r[3])) for r in fast.rows}
+    x = iris.base + "/id/"
+    # the other year of the curated flow, the two figures of test-1; not test-2's figure given twice
+    assert any(a == f"<{flow.value}>" for a, _, _ in found)
+    assert (f"<{x}observation/test-1>", f'"40"^^{XSD_DEC}', f'"45"^^{XSD_DEC}') in found
+    assert not any(a == f"<{x}observation/test-2>" for a, _, _ in found)
