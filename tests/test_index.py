@@ -18,9 +18,11 @@ NUMERIC = "<http://qudt.org/schema/qudt/numericValue>"
 
 def one_pass(text: str) -> str:
     """source-disagreements as it reads without the index: the repeated values found by a pass over every value."""
-    start = text.index("    GRAPH ?index {")
-    end = text.index("\n", start) + 1
-    return text[:start] + "    { " + index.REPEATED + " }\n" + text[end:]
+    for table in (index.REPEATED, index.SHARED):
+        start = text.index("    GRAPH ?index {")
+        end = text.index("\n", start) + 1
+        text = text[:start] + "    { " + table + " }\n" + text[end:]
+    return text
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,14 @@ def published(tmp_path_factory):
         lines += [f"{subject} {prop} {value} {g} .",
                   f"{g} <{RDF}type> <{OT}Statement> {prov} .",
                   f"{g} <{PROV}wasDerivedFrom> {src} {prov} ."]
+    # two figures of the same subject, kind, year and unit from two statements: 3 and 4 tonnes
+    for i, (o, v) in enumerate((("test-3", "3"), ("test-4", "4")), 10):
+        g = f"<{x}statement/import/handmade/r{i}>"
+        lines += [f"<{x}observation/{o}> {p} {val} {g} ." for p, val in (
+            (f"<{RDF}type>", f"<{OT}ProductionObservation>"), (f"<{OT}subject>", f"<{x}country/FR>"),
+            (f"<{OT}year>", f'"2018"^^{XSD_INT}'), (NUMERIC, f'"{v}"^^{XSD_DEC}'),
+            ("<http://qudt.org/schema/qudt/hasUnit>", "<http://qudt.org/vocab/unit/TONNE>"))]
+        lines += [f"{g} <{RDF}type> <{OT}Statement> {prov} .", f"{g} <{PROV}wasDerivedFrom> {src} {prov} ."]
     (bd / "imports").mkdir()
     (bd / "imports" / "handmade.nq").write_text("\n".join(lines) + "\n")
     result = build(s, quiet=True, validation=False)
@@ -66,13 +76,17 @@ def test_the_index_holds_what_one_pass_finds(published):
         f"SELECT ?about ?compared WHERE {{ GRAPH <{ig.value}> {{ ?r a <{OT}RepeatedValue> ; "
         f"<{OT}repeatedSubject> ?about ; <{OT}repeatedProperty> ?compared }} }}")}
     assert table == {(r["about"].value, r["compared"].value) for r in st.query(index.REPEATED)}
+    shared = {r["about"].value for r in st.query(
+        f"SELECT ?about WHERE {{ GRAPH <{ig.value}> {{ ?r a <{OT}RepeatedValue> ; <{OT}repeatedObject> ?about ; "
+        f"<{OT}repeatedProperty> <{OT}subject> }} }}")}
+    assert shared and shared == {r["about"].value for r in st.query(index.SHARED)}
     x = iris.base + "/id/"
     assert {(flow.value, OT + "year"), (x + "observation/test-1", index.QUDT + "numericValue"),
             (x + "observation/test-2", index.QUDT + "numericValue")} <= table
     # counted as a kind of graph of its own, and in dataset.nq
     inventory = query.run_store(st, (ROOT / "queries" / "graph-inventory.rq").read_text())
     kinds = {str(k.value): (int(g.value), int(t.value)) for k, g, t in inventory.rows}
-    assert kinds["index"] == (1, 3 * len(table))
+    assert kinds["index"] == (1, 3 * (len(table) + len(shared)))
     loaded = ox.Store()
     loaded.load(path=str(result.release / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
     assert set(loaded.quads_for_pattern(None, None, None, ig)) == set(st.quads_for_pattern(None, None, None, ig))
@@ -90,3 +104,4 @@ def test_disagreements_from_the_index_equal_those_of_one_pass(published):
     assert any(a == f"<{flow.value}>" for a, _, _ in found)
     assert (f"<{x}observation/test-1>", f'"40"^^{XSD_DEC}', f'"45"^^{XSD_DEC}') in found
     assert not any(a == f"<{x}observation/test-2>" for a, _, _ in found)
+    assert (f"<{x}country/FR>", f'"3"^^{XSD_DEC}', f'"4"^^{XSD_DEC}') in found

@@ -27,17 +27,22 @@ COMPARED = (
 REPEATED = ("SELECT ?about ?compared WHERE { VALUES ?compared { %s } GRAPH ?g { ?about ?compared ?value } } "
             "GROUP BY ?about ?compared HAVING (COUNT(*) > 1)") % " ".join(f"<{p}>" for p in COMPARED)
 
+# Figures (observations) are compared when they have the same subject: the subjects stated more than once.
+SHARED = f"SELECT ?about WHERE {{ GRAPH ?g {{ ?figure <{OT}subject> ?about }} }} GROUP BY ?about HAVING (COUNT(*) > 1)"
+
 
 def repeated_values(store: ox.Store, iris: IRIs) -> list[ox.Quad]:
     """The table of repeated values: one `ot:RepeatedValue` per subject and compared property
-    that the store's graphs state more than once (in two graphs, or with two values)."""
+    that the store's graphs state more than once (in two graphs, or with two values), and one
+    per object of `ot:subject` they state more than once (the subject of several figures)."""
     g = ox.NamedNode(iris.graph("index"))
     a, cls = ox.NamedNode(RDF + "type"), ox.NamedNode(OT + "RepeatedValue")
-    subject, prop = ox.NamedNode(OT + "repeatedSubject"), ox.NamedNode(OT + "repeatedProperty")
+    prop = ox.NamedNode(OT + "repeatedProperty")
+    rows = [(ox.NamedNode(OT + "repeatedSubject"), r["about"], r["compared"]) for r in store.query(REPEATED)]
+    rows += [(ox.NamedNode(OT + "repeatedObject"), r["about"], ox.NamedNode(OT + "subject")) for r in store.query(SHARED)]
     quads = []
-    for row in store.query(REPEATED):
-        about, compared = row["about"], row["compared"]
-        key = hashlib.sha256(f"{about}\n{compared}".encode()).hexdigest()[:20]
-        node = ox.NamedNode(f"{iris.base}/id/index/repeated-{key}")
-        quads += [ox.Quad(node, a, cls, g), ox.Quad(node, subject, about, g), ox.Quad(node, prop, compared, g)]
+    for role, node, compared in rows:
+        key = hashlib.sha256(f"{role}\n{node}\n{compared}".encode()).hexdigest()[:20]
+        row = ox.NamedNode(f"{iris.base}/id/index/repeated-{key}")
+        quads += [ox.Quad(row, a, cls, g), ox.Quad(row, role, node, g), ox.Quad(row, prop, compared, g)]
     return sorted(quads, key=str)
