@@ -29,18 +29,18 @@ def one_pass(text: str) -> str:
 def published(tmp_path_factory):
     """A build with a hand-made import whose statements repeat values: of a curated flow (another
     year), of each other (another figure, and the same figure twice)."""
+    from oretrace import curated, ontology, rdf
     from oretrace.build import build
     from oretrace.config import Settings
     from oretrace.store import open_store
 
     bd = tmp_path_factory.mktemp("index")
     s = Settings(root=ROOT, build=bd)
-    build(s, quiet=True, validation=False)
-    curated_store = open_store(s)
-    flow, year = next((r["s"], r["y"]) for r in curated_store.query(
-        f"SELECT ?s ?y WHERE {{ GRAPH ?g {{ ?s <{OT}year> ?y }} ?s a <{OT}Flow> }} ORDER BY ?s LIMIT 1",
-        use_default_graph_as_union=True))
-    del curated_store
+    # a curated flow with a year, from the curated quads
+    asserted = rdf.curation_quads(curated.read(s, ontology.load(s.ontology_dir)), IRIs(s.base))
+    flow, year = min(((q.subject, q.object) for q in asserted if q.predicate.value == OT + "year"
+                      and IRIs(s.base).split(q.subject.value) and IRIs(s.base).split(q.subject.value)[0] == "flow"),
+                     key=lambda p: p[0].value)
     iris = IRIs(s.base)
     x = iris.base + "/id/"
     prov, src = f"<{iris.provenance_graph}>", f"<{x}source/handmade-test>"

@@ -450,10 +450,9 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
         tables = index.repeated_values(st, iris)
         st.bulk_extend(tables)
         report = _validation_step(settings, st, iris)
-        if report or tables:
-            st.bulk_extend(report)
-            st.flush()
-            quads = _sorted_quads(quads + tables + report)
+        st.bulk_extend(report)
+        st.flush()
+        quads = _sorted_quads(quads + tables + report)
         partitions = graph_partitions(st, iris)
         del st
 
@@ -512,7 +511,8 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     staging = store.staging_dir(settings)
-    # one thread beside the main one: the bulk load of the imports, later the count of the graphs
+    # one thread beside the main one: the bulk load of the imports, then the index and the start of
+    # dataset.nq during the rules, then the count of the graphs
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oretrace-build")
     try:
         st = ox.Store(str(staging / "store"))

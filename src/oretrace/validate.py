@@ -148,7 +148,8 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
         return labels, where
     # a locator `<x>#citation` is looked up as its owner `<x>`
     owner = {n: ox.NamedNode(n.value.split("#", 1)[0]) for n in iri_nodes}
-    values = " ".join(f"<{n.value}>" for n in sorted(set(iri_nodes) | set(owner.values()), key=str))
+    looked = sorted(set(iri_nodes) | set(owner.values()), key=str)
+    values = " ".join(f"<{n.value}>" for n in looked)
     pg = f"<{iris.provenance_graph}>"
     for r in store.query(f"SELECT ?n (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?n {{ {values} }} ?n <{RDFS}label> ?l }} GROUP BY ?n",
                          use_default_graph_as_union=True):
@@ -176,7 +177,7 @@ def _lookup(store: ox.Store, iris: IRIs, nodes: list) -> tuple[dict, dict]:
     # (builds from before sources recorded it: the file of the document that describes the source,
     # or of the statements taken from it; the source files, data/sources/, come first)
     # (only for the nodes not found yet)
-    rest = " ".join(f"<{n.value}>" for n in sorted(set(iri_nodes) | set(owner.values()), key=str) if not found.get(n))
+    rest = " ".join(f"<{n.value}>" for n in looked if not found.get(n))
     q = f"""SELECT DISTINCT ?n ?file ?doc WHERE {{
         VALUES ?n {{ {rest} }}
         GRAPH {pg} {{
