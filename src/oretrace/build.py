@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__, curated, index, ontology, rdf, reason, rules, store
+from . import __version__, crash, curated, index, ontology, rdf, reason, rules, store
 from .config import Settings
 from .vocab import OWL as OWL_NS, SKOS as SKOS_NS, DCAT, DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, VOID, XSD, IRIs
 
@@ -383,11 +383,12 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
     `full_dumps_max` quads (default FULL_DUMPS_MAX) and left out above it (manifest says so).
     `validation=False` leaves out the SHACL step (the benchmark times it on its own).
     """
-    imports = import_files(settings, pending_imports)
-    if not imports:
-        return _build_curated(settings, quiet)
-    return _build_with_imports(settings, quiet, imports, FULL_DUMPS_MAX if full_dumps_max is None else full_dumps_max,
-                               validation)
+    with store.writer(settings):  # one writer at a time; what a killed one left is recovered first
+        imports = import_files(settings, pending_imports)
+        if not imports:
+            return _build_curated(settings, quiet)
+        return _build_with_imports(settings, quiet, imports, FULL_DUMPS_MAX if full_dumps_max is None else full_dumps_max,
+                                   validation)
 
 
 FULL_DUMPS_MAX = 250_000  # quads; above it only dataset.nq is written (the others take several times as long as a load)
@@ -445,6 +446,7 @@ def _build_curated(settings: Settings, quiet: bool = False) -> BuildResult:
         st = ox.Store(str(staging / "store"))
         st.bulk_extend(quads)
         st.flush()
+        crash.point("build:loaded")
         timings["load"] = time.perf_counter() - t
         progress.done(f"{len(quads)} quads")
         tables = index.repeated_values(st, iris)
@@ -579,6 +581,7 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
         # a superclass the data states is not also an inferred type
         removed = rules.remove_stated(st, closure, iris.ontology_graph, iris.inferred_graph, also=told)
         timings["load"] = time.perf_counter() - t_load
+        crash.point("build:loaded")
         progress.done(f"{len(curated_quads)} curated quads, {sum(import_quads.values()):,} imported quads "
                       f"from {len(imports)} import(s), superclass types of the imports loaded with them")
 
@@ -687,7 +690,8 @@ def _build_with_imports(settings: Settings, quiet: bool, imports: list[tuple[str
                "graphs": {"ontology": iris.ontology_graph, "provenance": iris.provenance_graph,
                           "inferred": iris.inferred_graph, "metadata": iris.metadata_graph,
                           "statements": iris.base + "/id/statement/"},
-               "imports": {name: {"sha256": import_sha[name], "quads": import_quads[name]} for name, _ in imports},
+               "imports": {name: {"sha256": import_sha[name], "quads": import_quads[name], "bytes": path.stat().st_size}
+                           for name, path in imports},
                "reasoning": {"hermit_types": len(inferred), "rules_types": stats["inferred"],
                              "superclass_types_while_loading": counts["inferred_by_rules"] - stats["inferred"],
                              "rules_rounds": stats["rounds"], "rules_by_rule": stats["by_rule"]}}

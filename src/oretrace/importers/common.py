@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import crash
 from ..vocab import DCTERMS, OT, PROV, RDF, RDFS, SKOS, XSD, IRIs
 from . import nt
 
@@ -128,9 +129,16 @@ class Emitter:
             self.f.write("".join(self.lines))
             self.quads += len(self.lines)
             self.lines.clear()
+            self.f.flush()
+            crash.point("import:writing")
 
     def close(self) -> None:
+        """Write what is left and make the file durable (a release may be built from it next)."""
+        if self.f.closed:
+            return
         self.flush()
+        self.f.flush()
+        os.fsync(self.f.fileno())
         self.f.close()
 
     # -- descriptions
@@ -244,22 +252,7 @@ def emit_place(em: Emitter, place) -> str:
 
 
 def staged_path(imports_dir: Path, name: str) -> Path:
+    """The temporary file an import is written to; store.recover removes it, or renames it into
+    place when the current release was built from it."""
     imports_dir.mkdir(parents=True, exist_ok=True)
     return imports_dir / f".{name}.nq.tmp-{os.getpid()}"
-
-
-def clean_stale(imports_dir: Path) -> None:
-    """Remove temporary files of imports that were interrupted (their process is gone)."""
-    if not imports_dir.is_dir():
-        return
-    for p in imports_dir.glob(".*.nq.tmp-*"):
-        pid = p.name.rsplit("-", 1)[-1]
-        alive = False
-        if pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-                alive = True
-            except (ProcessLookupError, PermissionError):
-                alive = False
-        if not alive or int(pid) == os.getpid():
-            p.unlink(missing_ok=True)

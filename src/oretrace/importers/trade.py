@@ -8,6 +8,10 @@ Accepted layouts (header row required, column order free, names case-insensitive
   value in thousand US dollars, quantity in tonnes).
 
 Countries may be ISO 3166 codes (alpha-2, alpha-3, numeric) or names (see countries.py).
+Numbers follow reading.number (a point for decimals; `--decimal-comma` for files that write
+0,5). A row is refused when a number is negative or beyond MAX_TONNES / MAX_USD, when exporter
+and importer are the same country, or when it repeats an earlier row; a unit value (USD per
+tonne) outside UNIT_VALUE_USD_PER_T is imported with a warning naming its line.
 Commodity codes must be six-digit codes of the HS 2022 nomenclature (hs.py). Each row becomes
 `flow/<name>-<line>`, an `ot:Export` from the exporter to the importer in that year, and, when
 a value is given, a value observation of it in US dollars.
@@ -15,14 +19,15 @@ a value is given, a value observation of it in US dollars.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
+import re
 from decimal import Decimal
 
 from ..units import UNITS
 from ..vocab import OT, QUDT
 from . import countries, hs, nt
-from .common import A, BATCH_ROWS, LABEL, DatasetInfo, emit_place
+from .common import A, BATCH_ROWS, LABEL, DatasetInfo, ImportFailure, emit_place
+from .reading import Table, number
 
 REQUIRED = ("year", "exporter", "importer", "commodity_code")
 ALIASES = {"hs_code": "commodity_code", "hs6": "commodity_code", "commodity": "commodity_code", "cmdcode": "commodity_code",
@@ -74,6 +79,12 @@ def _columns(header: list[str], fname: str) -> dict[str, int]:
     return cols
 
 
+# Plausibility: a row beyond a limit is refused, a unit value outside the range is imported with a warning.
+MAX_TONNES = Decimal("1e10")     # tonnes in one flow
+MAX_USD = Decimal("1e13")        # US dollars in one flow
+UNIT_VALUE_USD_PER_T = (Decimal("0.01"), Decimal("1e9"))
+
+
 def run(ctx) -> None:
     em, iris = ctx.emitter, ctx.iris
     nomen = hs.load(ctx.settings.shared_dir)
@@ -87,110 +98,100 @@ def run(ctx) -> None:
         "vobs": OT + "ValueObservation", "subject": OT + "subject", "usd": UNITS["USD"].iri}.items()}
     unit_terms = {k: nt.iri(u.iri) for k, u in MASS_UNITS.items()}
     fname = ctx.path.name
+    dc = bool(ctx.options.get("decimal_comma"))
     seen: dict[int, int] = {}
     prog = ctx.progress(f"import {ctx.name}")
-    with open(ctx.path, encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
+    table = Table(ctx.path, ctx.options)
+    records = table.records()
+    first = next(records, None)
+    if first is None:
+        raise ImportFailure([f"{fname}:1: the file is empty (a header row and data rows are expected)"])
+    header = first[1]
+    try:
+        cols = _columns(header, fname)
+    except ValueError as e:
+        raise ImportFailure([str(e)]) from None
+    width = len(header)
+    fixed_unit = next((FIXED_UNIT[c] for c in cols if c in FIXED_UNIT), None)
+    qname = next((c for c in cols if c == "quantity" or c in FIXED_UNIT), None)
+    qcol = cols.get(qname)
+    ucol, vcol = cols.get("unit"), cols.get("value_usd", cols.get("value_kusd"))
+    vfactor = Decimal(1000) if "value_kusd" in cols else Decimal(1)
+    yc, ec, ic, cc = (cols[c] for c in REQUIRED)
+    n = 0
+    for line, row in records:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        n += 1
+        if len(row) != width:
+            ctx.bad(line, f"{len(row)} fields where the header has {width} "
+                          "(the file may be truncated, or a field holds an unquoted comma)")
+            continue
         try:
-            header = next(reader)
-        except StopIteration:
-            raise _fail(f"{fname}: the file is empty (a header row and data rows are expected)") from None
-        except csv.Error as e:
-            raise _fail(f"{fname}:1: not a readable CSV header ({e})") from None
-        except UnicodeDecodeError as e:
-            raise _fail(f"{fname}: not UTF-8 text ({e.reason}); save the file as UTF-8") from None
-        try:
-            cols = _columns(header, fname)
-        except ValueError as e:
-            raise _fail(str(e)) from None
-        width = len(header)
-        fixed_unit = next((FIXED_UNIT[c] for c in cols if c in FIXED_UNIT), None)
-        qcol = next((cols[c] for c in cols if c == "quantity" or c in FIXED_UNIT), None)
-        ucol, vcol = cols.get("unit"), cols.get("value_usd", cols.get("value_kusd"))
-        vfactor = Decimal(1000) if "value_kusd" in cols else Decimal(1)
-        yc, ec, ic, cc = (cols[c] for c in REQUIRED)
-        n = 0
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                ctx.bad(reader.line_num, f"unreadable CSV ({e}); the file may be truncated or a quote left open")
-                break
-            except UnicodeDecodeError as e:
-                ctx.bad(reader.line_num, f"not UTF-8 text ({e.reason}); save the file as UTF-8")
-                break
-            line = reader.line_num
-            if not row:
-                continue
-            n += 1
-            if len(row) != width:
-                ctx.bad(line, f"{len(row)} fields where the header has {width} "
-                              "(the file may be truncated, or a field holds an unquoted comma)")
-                continue
-            try:
-                year = row[yc].strip()
-                if not (year.isdigit() and 1900 <= int(year) <= this_year):
-                    raise ValueError(f"year {row[yc]!r} is not a year between 1900 and {this_year}")
-                exp = countries.resolve(row[ec])
-                imp = countries.resolve(row[ic])
-                if exp == imp:
-                    raise ValueError(f"exporter and importer are both {exp.code} (a flow crosses a border)")
-                code = hs.normalise(row[cc])
-                if code is None:
-                    raise ValueError(f"commodity code {row[cc]!r} is not six digits (write e.g. 260800 or 2608.00)")
-                if code not in nomen.codes:
-                    raise ValueError(f"commodity code {code} is not in the HS 2022 nomenclature (check the code)")
-                qty = unit = None
-                if qcol is not None and row[qcol].strip():
-                    qty = nt.to_decimal(row[qcol])
-                    if qty is None or qty < 0:
-                        raise ValueError(f"quantity {row[qcol]!r} is not a number of zero or more")
-                    unit = fixed_unit or row[ucol].strip()
-                    if unit not in MASS_UNITS:
-                        raise ValueError(f"unit {unit!r} is not one oretrace knows for a quantity of goods "
-                                         f"(use one of {', '.join(MASS_UNITS)}; convert the column first)")
-                val = None
-                if vcol is not None and row[vcol].strip():
-                    val = nt.to_decimal(row[vcol])
-                    if val is None or val < 0:
-                        raise ValueError(f"value {row[vcol]!r} is not a number of zero or more")
-                if qty is None and val is None:
-                    raise ValueError("neither quantity nor value is given (fill one in, or drop the row)")
-            except (ValueError, countries.UnknownPlace) as e:
-                ctx.bad(line, str(e))
-                continue
-            key = hash((year, exp.code, imp.code, code))
-            if key in seen:
-                ctx.bad(line, f"repeats line {seen[key]} (same year, exporter, importer and commodity code; keep one)")
-                continue
-            seen[key] = line
-            flow = nt.iri(iris.entity("flow", f"{ctx.name}-{line}"))
-            o, d = emit_place(em, exp), emit_place(em, imp)
-            mat = hs.emit_material(em, nomen, code)
-            t = [(flow, A, P["export"]), (flow, LABEL, nt.lit(f"{exp.code} to {imp.code}, HS {code}, {year}", "en")),
-                 (flow, P["origin"], o), (flow, P["destination"], d),
-                 (flow, P["year"], nt.integer(int(year))), (flow, P["code"], nt.lit(code)), (flow, P["material"], mat)]
-            about = [flow]
-            if qty is not None:
-                t.append((flow, P["num"], nt.decimal(qty)))
-                t.append((flow, P["unit"], unit_terms[unit]))
-            if val is not None:
-                obs = nt.iri(iris.entity("observation", f"{ctx.name}-{line}-value"))
-                t += [(obs, A, P["vobs"]), (obs, LABEL, nt.lit(f"value of {exp.code} to {imp.code}, HS {code}, {year}", "en")),
-                      (obs, P["subject"], flow), (obs, P["num"], nt.decimal(val * vfactor)),
-                      (obs, P["unit"], P["usd"])]
-                about.append(obs)
-            em.statement(f"r{line}", t, about, {"row": line}, line=line)
-            ctx.rows += 1
-            if n % BATCH_ROWS == 0:
-                em.flush()
-                prog.update(n, f.buffer.tell() if hasattr(f, "buffer") else None)
-        prog.update(n, ctx.path.stat().st_size, force=n > BATCH_ROWS)
-
-
-def _fail(msg: str):
-    from .common import ImportFailure
-
-    return ImportFailure([msg])
+            year = row[yc].strip()
+            if not (re.fullmatch(r"[0-9]{4}", year) and 1900 <= int(year) <= this_year):
+                raise ValueError(f"year {row[yc]!r} is not a year between 1900 and {this_year}")
+            exp = countries.resolve(row[ec])
+            imp = countries.resolve(row[ic])
+            if exp == imp:
+                raise ValueError(f"exporter and importer are both {exp.code} (a flow crosses a border)")
+            code = hs.normalise(row[cc])
+            if code is None:
+                raise ValueError(f"commodity code {row[cc]!r} is not six digits (write e.g. 260800 or 2608.00)")
+            if code not in nomen.codes:
+                raise ValueError(f"commodity code {code} is not in the HS 2022 nomenclature (check the code)")
+            qty = unit = None
+            if qcol is not None and row[qcol].strip():
+                unit = fixed_unit or row[ucol].strip()
+                if unit not in MASS_UNITS:
+                    raise ValueError(f"unit {unit!r} is not one oretrace knows for a quantity of goods "
+                                     f"(use one of {', '.join(MASS_UNITS)}; convert the column first)")
+                factor = Decimal(str(MASS_UNITS[unit].factor))
+                qty = number(row[qcol], "quantity", dc, MAX_TONNES / factor)
+                if qty < 0:
+                    raise ValueError(f"quantity {row[qcol]!r} is negative (a flow's quantity is zero or more)")
+            val = None
+            if vcol is not None and row[vcol].strip():
+                val = number(row[vcol], "value", dc, MAX_USD / vfactor)
+                if val < 0:
+                    raise ValueError(f"value {row[vcol]!r} is negative (a flow's value is zero or more)")
+                val *= vfactor
+            if qty is None and val is None:
+                raise ValueError("neither quantity nor value is given (fill one in, or drop the row)")
+        except (ValueError, countries.UnknownPlace) as e:
+            ctx.bad(line, str(e))
+            continue
+        key = hash((year, exp.code, imp.code, code))
+        if key in seen:
+            ctx.bad(line, f"repeats line {seen[key]} (same year, exporter, importer and commodity code; keep one)")
+            continue
+        seen[key] = line
+        if qty and val:
+            per_t = val / (qty * factor)
+            lo, hi = UNIT_VALUE_USD_PER_T
+            if not lo <= per_t <= hi:
+                ctx.warn(line, f"unit value {per_t:,.4g} USD/t is far outside what traded ores and metals cost "
+                               f"({lo} to {hi:,.0f} USD/t): check the quantity's unit and the decimal separator")
+        flow = nt.iri(iris.entity("flow", f"{ctx.name}-{line}"))
+        o, d = emit_place(em, exp), emit_place(em, imp)
+        mat = hs.emit_material(em, nomen, code)
+        t = [(flow, A, P["export"]), (flow, LABEL, nt.lit(f"{exp.code} to {imp.code}, HS {code}, {year}", "en")),
+             (flow, P["origin"], o), (flow, P["destination"], d),
+             (flow, P["year"], nt.integer(int(year))), (flow, P["code"], nt.lit(code)), (flow, P["material"], mat)]
+        about = [flow]
+        if qty is not None:
+            t.append((flow, P["num"], nt.decimal(qty)))
+            t.append((flow, P["unit"], unit_terms[unit]))
+        if val is not None:
+            obs = nt.iri(iris.entity("observation", f"{ctx.name}-{line}-value"))
+            t += [(obs, A, P["vobs"]), (obs, LABEL, nt.lit(f"value of {exp.code} to {imp.code}, HS {code}, {year}", "en")),
+                  (obs, P["subject"], flow), (obs, P["num"], nt.decimal(val)),
+                  (obs, P["unit"], P["usd"])]
+            about.append(obs)
+        em.statement(f"r{line}", t, about, {"row": line}, line=line)
+        ctx.rows += 1
+        if n % BATCH_ROWS == 0:
+            em.flush()
+            prog.update(n, table.bytes_read)
+    ctx.warnings.extend(table.warnings)
+    prog.update(n, table.bytes_read, force=n > BATCH_ROWS)
