@@ -108,6 +108,7 @@ class TextFile:
     def __init__(self, path: Path, options: dict | None = None):
         self.path, self.name = Path(path), Path(path).name
         self.stated = _stated_encoding(options or {})
+        self.stated_as = (options or {}).get("encoding")  # as the user wrote it, for messages
         self.line = 0          # the number of the last line handed out
         self.bytes_read = 0
         self.warnings: list[RowError] = []
@@ -122,12 +123,15 @@ class TextFile:
             if head.startswith(magic):
                 raise self._fail(1, f"not a text table: the file is {what} (it starts with {_echo(head)})")
         declared = next((enc for bom, enc in BOMS if head.startswith(bom)), None)
-        if self.stated and declared and codecs.lookup(declared).name != codecs.lookup(self.stated).name \
-                and not (declared == "utf-8-sig" and self.stated == "utf-8"):
+        family = lambda enc: re.sub(r"-(sig|le|be)$", "", enc)  # noqa: E731
+        if self.stated and declared and family(declared) != family(self.stated):
             raise self._fail(1, f"the file starts with the byte order mark of {declared.replace('-sig', '')}, "
-                                f"but --encoding says {self.stated}; leave --encoding out")
+                                f"but --encoding says {self.stated_as}; leave --encoding out")
         if declared:
             return declared
+        if self.stated in ("utf-16", "utf-32"):
+            raise self._fail(1, f"--encoding {self.stated_as}: the file does not start with a byte order mark, so "
+                                f"its byte order is unknown; give --encoding {self.stated}-le or {self.stated}-be")
         return self.stated or "utf-8"
 
     def lines(self) -> Iterator[str]:
@@ -145,6 +149,8 @@ class TextFile:
                     text = carry + dec.decode(chunk, final=final)
                 except UnicodeDecodeError as e:
                     raise self._decode_problem(e, enc, carry, done_lines) from None
+                except UnicodeError as e:  # a codec's own complaint, with no position
+                    raise self._fail(done_lines + 1, f"not {enc} text ({e})") from None
                 offset += len(chunk)
                 self.bytes_read = offset
                 m = CONTROL.search(text)
@@ -186,7 +192,7 @@ class TextFile:
             else:
                 sample = _around(line, next(i for i, c in enumerate(line) if ord(c) > 127))
                 raise self._fail(n, f"this line is valid UTF-8 ({_around(as_utf8, next(i for i, c in enumerate(as_utf8) if ord(c) > 127))!r}), "
-                                    f"but --encoding {self.stated} reads it as {sample!r}; leave out --encoding "
+                                    f"but --encoding {self.stated_as} reads it as {sample!r}; leave out --encoding "
                                     "(the file is UTF-8)")
         m = TWICE.search(line)
         if m and len(self.warnings) < 100:
@@ -196,10 +202,18 @@ class TextFile:
     def _decode_problem(self, e: UnicodeDecodeError, enc: str, carry: str, done_lines: int) -> ImportFailure:
         prefix = e.object[:e.start].decode(e.encoding or enc, errors="replace")
         text = carry + prefix
+        m = CONTROL.search(text)
+        if m:  # a control character before the undecodable byte: the first fault is that one
+            return self._control_problem(text, m.start(), done_lines, enc)
         line = done_lines + text.count("\n") + 1
         col = len(text) - (text.rfind("\n") + 1) + 1
         bad = e.object[e.start:e.start + ECHO]
         where = f"{self.name}:{line}"
+        sample = e.object[:CHUNK]
+        controls = sum(1 for b in sample[:4096] if b < 9 or 13 < b < 32)
+        if b"\x00" in sample[:4096] or controls * 20 > min(len(sample), 4096):
+            return ImportFailure([f"{where}: binary data, not a text table (bytes {_echo(bad)} at column {col}); is "
+                                  "it the right file?"])
         msg = f"{where}: byte(s) {_echo(bad)} at column {col} are not {enc.replace('-sig', '').upper()} text"
         if enc.startswith("utf-8"):
             end = e.object.find(b"\n", e.start)
@@ -239,7 +253,7 @@ class TextFile:
         return ImportFailure([f"{self.name}:{line}: {hint}, at column {col}: {_echo(raw)}"])
 
 
-def _around(text: str, i: int, width: int = 24) -> str:
+def _around(text: str, i: int, width: int = 32) -> str:
     a = max(0, i - width // 2)
     return text[a:a + width]
 
@@ -339,7 +353,7 @@ def number(cell: str, what: str, decimal_comma: bool = False, limit: Decimal = D
     else:
         raise ValueError(f"{what} {cell!r} is not a number")
     if abs(d) > limit:
-        raise ValueError(f"{what} {cell!r} is implausibly large (above {limit:,}); check the unit and the "
+        raise ValueError(f"{what} {cell!r} is implausibly large (above {limit:,f}); check the unit and the "
                          "decimal separator")
     return d
 

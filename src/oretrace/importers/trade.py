@@ -170,7 +170,7 @@ def run(ctx) -> None:
             per_t = val / (qty * factor)
             lo, hi = UNIT_VALUE_USD_PER_T
             if not lo <= per_t <= hi:
-                ctx.warn(line, f"unit value {per_t:,.4g} USD/t is far outside what traded ores and metals cost "
+                ctx.warn(line, f"unit value {float(per_t):.3g} USD/t is far outside what traded ores and metals cost "
                                f"({lo} to {hi:,.0f} USD/t): check the quantity's unit and the decimal separator")
         flow = nt.iri(iris.entity("flow", f"{ctx.name}-{line}"))
         o, d = emit_place(em, exp), emit_place(em, imp)
