@@ -172,11 +172,19 @@ def _swap_current(settings: Settings, target: Path) -> None:
     fsync_dir(link.parent)
 
 
+def _remove(release: Path) -> None:
+    """Remove a release folder: renamed to .old-* first, so that a kill while deleting it leaves
+    a name `recover` removes, never a half-deleted release under its version."""
+    old = release.with_name(f".old-{release.name}-{os.getpid()}")
+    os.replace(release, old)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _prune(releases: Path, current: Path, keep: int) -> None:
     done = sorted((p for p in releases.iterdir() if p.is_dir() and not p.name.startswith(".") and p != current),
                   key=lambda p: p.stat().st_mtime, reverse=True)
     for p in done[keep - 1:]:
-        shutil.rmtree(p, ignore_errors=True)
+        _remove(p)
 
 
 # ------------------------------------------------------------------ recovery
@@ -250,7 +258,7 @@ def recover(settings: Settings) -> list[str]:
                 if cur is not None and p.resolve() == cur:
                     (p / UNPUBLISHED).unlink()
                 else:
-                    shutil.rmtree(p, ignore_errors=True)
+                    _remove(p)
                     done.append(f"build/releases/{p.name}: removed (a release that was never made current)")
         fsync_dir(releases)
     for p in build_dir.glob(".current-*"):

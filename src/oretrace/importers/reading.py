@@ -320,6 +320,12 @@ def number(cell: str, what: str, decimal_comma: bool = False, limit: Decimal = D
     t = cell.strip()
     if not t:
         return None
+    if not decimal_comma and _PLAIN.fullmatch(t):  # the common case first
+        d = Decimal(t)
+        if abs(d) > limit:
+            raise ValueError(f"{what} {cell!r} is implausibly large (above {limit:,f}); check the unit and the "
+                             "decimal separator")
+        return d
     if _NONFINITE.fullmatch(t):
         raise ValueError(f"{what} {cell!r} is not a finite number")
     if not t.isascii():

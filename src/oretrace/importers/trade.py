@@ -66,7 +66,8 @@ def _columns(header: list[str], fname: str) -> dict[str, int]:
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(repr(u) for u in unknown)}")
+        problems.append(f"unknown column(s) {', '.join(repr(u[:80]) for u in unknown[:10])}"
+                        + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""))
     if len(qty) > 1:
         problems.append(f"several quantity columns ({', '.join(qty)}); keep one")
     if "quantity" in cols and "unit" not in cols:
@@ -83,6 +84,7 @@ def _columns(header: list[str], fname: str) -> dict[str, int]:
 MAX_TONNES = Decimal("1e10")     # tonnes in one flow
 MAX_USD = Decimal("1e13")        # US dollars in one flow
 UNIT_VALUE_USD_PER_T = (Decimal("0.01"), Decimal("1e9"))
+FACTORS = {k: (Decimal(str(u.factor)), MAX_TONNES / Decimal(str(u.factor))) for k, u in MASS_UNITS.items()}
 
 
 def run(ctx) -> None:
@@ -117,6 +119,7 @@ def run(ctx) -> None:
     qcol = cols.get(qname)
     ucol, vcol = cols.get("unit"), cols.get("value_usd", cols.get("value_kusd"))
     vfactor = Decimal(1000) if "value_kusd" in cols else Decimal(1)
+    vlimit = MAX_USD / vfactor
     yc, ec, ic, cc = (cols[c] for c in REQUIRED)
     n = 0
     for line, row in records:
@@ -146,13 +149,13 @@ def run(ctx) -> None:
                 if unit not in MASS_UNITS:
                     raise ValueError(f"unit {unit!r} is not one oretrace knows for a quantity of goods "
                                      f"(use one of {', '.join(MASS_UNITS)}; convert the column first)")
-                factor = Decimal(str(MASS_UNITS[unit].factor))
-                qty = number(row[qcol], "quantity", dc, MAX_TONNES / factor)
+                factor, qlimit = FACTORS[unit]
+                qty = number(row[qcol], "quantity", dc, qlimit)
                 if qty < 0:
                     raise ValueError(f"quantity {row[qcol]!r} is negative (a flow's quantity is zero or more)")
             val = None
             if vcol is not None and row[vcol].strip():
-                val = number(row[vcol], "value", dc, MAX_USD / vfactor)
+                val = number(row[vcol], "value", dc, vlimit)
                 if val < 0:
                     raise ValueError(f"value {row[vcol]!r} is negative (a flow's value is zero or more)")
                 val *= vfactor
