@@ -254,3 +254,21 @@ def test_fixture_is_in_the_figure_pattern():
     assert rows == []
     n = len(list(st.query(f"SELECT ?x WHERE {{ GRAPH ?g {{ ?x <{OT}measures> ?m }} }}")))
     assert n > 20
+
+
+def fixture_build(root, base: str = "https://w3id.org/oretrace", extra=()) -> "Path":
+    """A build folder whose current release holds the fixture store (for the command and the app)."""
+    import json
+    import os
+    from pathlib import Path
+
+    build = Path(root)
+    rel = build / "releases" / "fixture"
+    (rel / "store").mkdir(parents=True)
+    st = ox.Store(str(rel / "store"))
+    st.bulk_extend(list(fixture_quads(base)) + list(extra))
+    st.flush()
+    del st
+    (rel / "manifest.json").write_text(json.dumps({"version": "fixture", "counts": {}}))
+    os.symlink(os.path.relpath(rel, build), build / "current")
+    return build
