@@ -100,7 +100,12 @@ def interval(f: Figure, a: Assumptions, exact: bool = False) -> tuple[float, flo
               approximate=f.approximate, estimated=f.estimated, standard_uncertainty=f.standard_uncertainty,
               relative_uncertainty=f.relative_uncertainty, assumptions=a)
     k = a.get("content.coverage")
-    return max(0.0, w.value - k * w.sd), w.value + k * w.sd, f"{w.value:g} +- {k:g} x {w.sd:.4g} ({w.basis})"
+    return (max(0.0, w.value - k * w.sd), w.value + k * w.sd,
+            f"{_short(w.value)} ± {k:g} × {_short(w.sd)} ({w.basis})")
+
+
+def _short(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def _mul(*ranges):

@@ -43,9 +43,10 @@ class Report:
         for n in self.networks:
             want |= {n.target, *n.nodes}
             for t in n.terms:
-                want |= set(t.partners) | set(t.flows)
+                want |= set(t.partners) | set(t.flows) | {u.figure.document or "" for u in t.uses}
         for e in self.estimates:
             want |= {e.flow, e.element, e.royalty or "", e.law or ""}
+            want |= {i.figure.document or "" for i in e.inputs if i.figure}
         for p in self.pairs:
             want |= {p.origin, p.destination, p.export_flow, p.import_flow}
         want.discard("")
