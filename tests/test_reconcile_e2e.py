@@ -3,21 +3,17 @@ build whose store is the figure-pattern fixture of test_reconcile_fixture."""
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 
 import pytest
 
-from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+from oretrace.app_launcher import running_app, wait_idle
 
 from conftest import ROOT
+from test_e2e_app import browser, page  # noqa: F401 - the launcher's browser and page fixtures
 from test_reconcile_fixture import fixture_build
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (the README's test command does)", allow_module_level=True)
 
 BASE = "https://w3id.org/oretrace"
 
@@ -27,25 +23,6 @@ def app_url(tmp_path_factory):
     build = fixture_build(tmp_path_factory.mktemp("reconcile-app") / "build")
     with running_app(ROOT, build) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def page(browser, app_url):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = ctx.new_page()
-    pg.outside = []
-    pg.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(app_url)
-          and not r.url.startswith(app_url.replace("http", "ws")) and pg.outside.append(r.url))
-    yield pg
-    ctx.close()
 
 
 def _statement_href(sid: str) -> str:

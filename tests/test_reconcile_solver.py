@@ -286,13 +286,20 @@ def test_random_general_systems_match_the_closed_form(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_sparse_factorisation_path_matches_the_closed_form(seed, monkeypatch):
+@pytest.mark.parametrize("selected", [3e7, 0], ids=["selected-inverse", "solves"])
+def test_sparse_factorisation_path_matches_the_closed_form(seed, selected, monkeypatch):
+    # the sparse LU factor, with the variances from Takahashi's selected inverse or from solves
     monkeypatch.setattr(solver, "DENSE_FIRST", 2)
     monkeypatch.setattr(solver, "SPARSE_FILL", 1.0)
+    monkeypatch.setattr(solver, "SELECTED_MAX_PAIRS", selected)
+    built = []
+    real = solver._SelectedInverse.of
+    monkeypatch.setattr(solver._SelectedInverse, "of", classmethod(lambda cls, lu: built.append(1) or real(lu)))
     rng = np.random.default_rng(200 + seed)
     qs, bs = random_network(rng, nodes=30, flows=80, unmeasured=0.3)
     p = Problem.build(qs, bs)
     _compare(reconcile(p), closed_form(p), p)
+    assert built   # the sparse path ran
 
 
 def test_gross_error_in_a_random_network_is_named_first():

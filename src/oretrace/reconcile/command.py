@@ -82,10 +82,7 @@ def cmd_reconcile(args, settings) -> int:
             run = lambda t: query.run_store(st, query.with_prefixes(t))
         print("reading the figures ...", file=sys.stderr)
         data = read(run, settings)
-    except store.NoBuildError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
-    except query.QueryError as e:
+    except (store.NoBuildError, query.QueryError) as e:
         _err(f"error: {e}")
         return EXIT_INPUT
     print(f"reconciling {len(data.figures)} figures, {len(data.flows)} flows ...", file=sys.stderr)

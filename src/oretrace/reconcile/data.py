@@ -12,6 +12,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .. import query
+from ..appdata import plain
 from ..units import BY_IRI
 from ..vocab import OT, RDFS, prefix_block
 
@@ -26,34 +27,13 @@ def _query_text(name: str, queries_dir: Path | None = None) -> str:
     return query.parse_named(path).text
 
 
-def _plain(t):
-    """A Python value for a term: IRIs as str, numbers as (float, lexical), booleans, text."""
-    if t is None:
-        return None
-    if isinstance(t, ox.NamedNode):
-        return t.value
-    if isinstance(t, ox.Literal):
-        dt = t.datatype.value if t.datatype else ""
-        if dt.endswith(("#decimal", "#double", "#float")):
-            return float(t.value)
-        if dt.endswith(("#integer", "#int", "#long", "#gYear", "#nonNegativeInteger")):
-            try:
-                return int(t.value)
-            except ValueError:
-                return t.value
-        if dt.endswith("#boolean"):
-            return t.value in ("true", "1")
-        return t.value
-    return str(t)
-
-
 def rows(run: Runner, text: str) -> list[dict]:
     res = run(text)
     out = []
     for row in res.rows:
         d = {}
         for c, v in zip(res.columns, row):
-            d[c] = _plain(v)
+            d[c] = plain(v)
             if isinstance(v, ox.Literal):
                 d[c + "@lex"] = v.value
         out.append(d)
@@ -66,8 +46,24 @@ def number(v: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+class _Dated:
+    """A year, or a period of years (start and end)."""
+
+    year: int | None
+    start: int | None
+    end: int | None
+
+    @property
+    def period(self) -> tuple[int, int] | None:
+        if self.year is not None:
+            return (self.year, self.year)
+        if self.start is not None and self.end is not None:
+            return (self.start, self.end)
+        return None
+
+
 @dataclass
-class Figure:
+class Figure(_Dated):
     iri: str
     measure: str
     subject: str
@@ -91,14 +87,6 @@ class Figure:
     where: str | None
     confidence: str | None
     document: str | None
-
-    @property
-    def period(self) -> tuple[int, int] | None:
-        if self.year is not None:
-            return (self.year, self.year)
-        if self.start is not None and self.end is not None:
-            return (self.start, self.end)
-        return None
 
     @property
     def single_year(self) -> int | None:
@@ -134,7 +122,7 @@ class Figure:
 
 
 @dataclass
-class Flow:
+class Flow(_Dated):
     iri: str
     kinds: set[str] = field(default_factory=set)
     materials: set[str] = field(default_factory=set)
@@ -147,14 +135,6 @@ class Flow:
     commodities: set[str] = field(default_factory=set)
     royalty_status: set[str] = field(default_factory=set)
     royalty_laws: set[str] = field(default_factory=set)
-
-    @property
-    def period(self) -> tuple[int, int] | None:
-        if self.year is not None:
-            return (self.year, self.year)
-        if self.start is not None and self.end is not None:
-            return (self.start, self.end)
-        return None
 
 
 @dataclass
