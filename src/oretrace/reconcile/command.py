@@ -87,6 +87,11 @@ def cmd_reconcile(args, settings) -> int:
         return EXIT_INPUT
     print(f"reconciling {len(data.figures)} figures, {len(data.flows)} flows ...", file=sys.stderr)
     report = reconcile(data, a, target, args.year, parts)
+    if not (report.networks or report.estimates or report.pairs):
+        what = " ".join(x for x in (args.element or args.material or "", str(args.year or "")) if x)
+        _err(f"nothing to reconcile{' for ' + what if what else ''}: no figures in the pattern of docs/modelling.md "
+             "(an observation with ot:measures, ot:subject, a value and a unit) make a balance, a content estimate "
+             "or a mirror pair")
     if args.output:
         nq = ox.serialize(quads(report, iris), format=ox.RdfFormat.N_QUADS)
         _write_atomic(Path(args.output), nq)
