@@ -325,3 +325,21 @@ def test_command_refuses_bad_input(tmp_path):
     r = _cli(tmp_path / "nothing-built")
     assert r.returncode == 2 and "no build" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "nothing-built" / "current").exists()
+
+
+@pytest.mark.parametrize("stated, side, share", [("6050000", "more", "33.33 %"), ("100000", "less", "0.551 %")])
+def test_stated_royalty_as_a_point_value_is_checked_both_ways(stated, side, share):
+    # a test-only flow: a stated value of the contained indium and a stated royalty not collected
+    from test_reconcile_fixture import Fixture
+    f = Fixture(BASE)
+    g = f.statement("test/value", confidence="Estimated")
+    f.node(g, "flow/test-content-export", a="Export", material="material/bolivian-zinc-concentrate",
+           origin="country/BO", year=2015, royaltyStatus="RoyaltyNotDeclared")
+    f.figure(g, "test-value", "ValueObservation", "UnpaidValue", "flow/test-content-export", "18150000",
+             unit="CCY_EUR", element="Indium", year=2015)
+    f.figure(g, "test-not-collected", "ValueObservation", "RoyaltyNotCollected", "flow/test-content-export", stated,
+             unit="CCY_EUR", element="Indium", year=2015)
+    (e,) = [x for x in report(f.quads, year=2015, parts=("content",)).estimates if x.flow.endswith("test-content-export")]
+    msg = dict(e.findings)["not reproducible"]
+    assert f"is {side} than the royalty its inputs give" in msg and share in msg
+    assert e.law_note is None      # law 535 (2014) was in force in 2015

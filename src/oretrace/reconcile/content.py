@@ -323,13 +323,13 @@ def _judge(est: Estimate, ename: str) -> None:
         est.findings.append(("not reproducible", f"the stated royalty not collected ({written} {cur or ''}) cannot be "
                                                  "checked: " + "; ".join(est.missing or ["inputs missing"])))
         return
-    if s.high > est.due[1] * (1 + 1e-9) or (s.low or 0) > est.due[1]:
-        parts = [f"the stated royalty not collected ({written} {cur}) is more than the royalty its inputs give "
+    # the figure as the source gives it: its value, else the top of its range
+    top = s.figure.value if s.figure and s.figure.value is not None else (
+        s.figure.high if s.figure and s.figure.high is not None else s.high)
+    if top > est.due[1] * (1 + 1e-9) or top < est.due[0] * (1 - 1e-9):
+        side = "more" if top > est.due[1] else "less"
+        parts = [f"the stated royalty not collected ({written} {cur}) is {side} than the royalty its inputs give "
                  f"({_money(est.due[0], cur)} to {_money(est.due[1], cur)})"]
-        if value and rate and rate.known and s.figure and s.figure.value is None and s.figure.high is not None:
-            top = s.figure.high
-        else:
-            top = s.high
         mid_value = (value[0] + value[1]) / 2 if value else None
         v_fig = est.input("value of the contained element (stated)")
         if v_fig and v_fig.figure and v_fig.figure.value:
