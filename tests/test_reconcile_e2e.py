@@ -111,3 +111,36 @@ def test_royalty_page_lists_assumptions_and_missing_price(page, app_url):
     assert "at least 3.071 t" in text
     assert "content.concentration_factors" in page.locator(".ot-inputs").inner_text()
     assert any("price" in t for t in page.locator(".ot-missing").all_inner_texts())
+
+
+# ------------------------------------------------------------------ on the curated graph
+@pytest.fixture(scope="module")
+def curated_url(built):
+    with running_app(built.root, built.build_dir) as url:
+        yield url
+
+
+@pytest.fixture()
+def curated_page(browser, curated_url):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def test_both_pages_on_the_curated_graph(curated_page, curated_url):
+    pg = curated_page
+    pg.goto(f"{curated_url}/balance?target=Indium&year=2018")
+    wait_idle(pg)
+    pg.wait_for_selector("svg.ot-errorbars", state="visible", timeout=20_000)
+    text = pg.locator("[data-testid=stMain]").inner_text()
+    assert "16.37 ± 0.82 t" in text and "40.0 ± 2.9 t" in text and "30.0 ± 2.8 t" in text
+    assert pg.locator(f"a[href='{_statement_href('catapa-indium/belgium-indium-production-2018')}']").count() >= 1
+    assert pg.locator("[data-testid=stException]").count() == 0
+    pg.goto(f"{curated_url}/royalty")
+    wait_idle(pg)
+    pg.locator(".ot-inputs").wait_for(state="visible", timeout=20_000)
+    text = pg.locator("[data-testid=stMain]").inner_text()
+    assert "635,250 to 1,179,750 EUR" in text and "33.33 %" in text
+    assert pg.locator(f".ot-inputs a[href='{_statement_href('catapa-indium/zapata-missed-income-2011')}']").count() == 1
+    assert pg.locator("[data-testid=stException]").count() == 0

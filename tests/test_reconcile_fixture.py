@@ -162,7 +162,7 @@ def fixture_quads(base: str = "https://w3id.org/oretrace") -> list[ox.Quad]:
     g = f.statement("catapa-indium/auby-indium-production", cites=["usgs-2020"])
     f.figure(g, "auby-indium-metal-production", "ProductionObservation", "TotalProduction", "site/nyrstar-auby", 50,
              unit="TONNE-PER-YR", material="material/nyrstar-indium-metal", approximate=True,
-             undatedReason="NotDatedInSource")
+             undatedReason="NoPeriodInSource")
 
     # ---- zinc concentrate, Bolivia to Belgium, 1980-1985 (Figure 2)
     total = {1980: "46236.373", 1981: "44468.528", 1982: "44542.576", 1983: "41351.909", 1984: "36868.26", 1985: "33941.412"}
@@ -201,14 +201,14 @@ def fixture_quads(base: str = "https://w3id.org/oretrace") -> list[ox.Quad]:
     g = f.statement("catapa-indium/bolivia-official-indium-export-zero", cites=["mmm-2019"])
     f.node(g, "flow/bolivia-indium-export-official-record", a="Export", material="Indium", origin="country/BO")
     f.figure(g, "bolivia-indium-export-official-record-quantity", "FlowQuantityObservation", "ExportQuantity",
-             "flow/bolivia-indium-export-official-record", 0, material="Indium", undatedReason="NotDatedInSource")
+             "flow/bolivia-indium-export-official-record", 0, material="Indium", undatedReason="NoPeriodInSource")
 
     # ---- element content and royalty
     g = f.statement("catapa-indium/bolivar-indium-content", cites=["ishihara-2011"],
                     where="section 'The extraction of zinc ore in Bolivia', paragraph 1, footnote 2")
-    f.figure(g, "bolivar-mine-indium-content", "ContentObservation", "Concentration", "site/bolivar-mine", 584,
+    f.figure(g, "bolivar-mine-indium-content", "ContentObservation", "ElementConcentration", "site/bolivar-mine", 584,
              unit="PPM", material="material/polymetallic-ag-pb-zn-ore", element="Indium", approximate=True,
-             undatedReason="NotDatedInSource")
+             undatedReason="NoPeriodInSource")
     g = f.statement("catapa-indium/bolivian-zinc-ore-arrivals-antwerp", cites=["eurostat-2013-2019"])
     f.node(g, "flow/bo-zinc-ore-arrivals-antwerp-2013-2019", a="Import", material="material/bolivian-zinc-concentrate",
            origin="country/BO", destination="site/port-of-antwerp", periodStart=2013, periodEnd=2019)
@@ -223,7 +223,7 @@ def fixture_quads(base: str = "https://w3id.org/oretrace") -> list[ox.Quad]:
            setBy="law/bolivia-law-535-2014", appliesToMaterial="material/indium-ore", jurisdiction="country/BO")
     f.figure(g, "bolivia-indium-ore-export-royalty-rate", "QuantityObservation", "RoyaltyRate",
              "royalty/bolivia-indium-ore-export-royalty", 5, unit="PERCENT", element="Indium",
-             undatedReason="NotDatedInSource")
+             undatedReason="NoPeriodInSource")
     g = f.statement("catapa-indium/zapata-missed-income-2011", confidence="Estimated", cites=["zapata-2018"],
                     where="section 'International commodity traders', paragraph 5, footnote 5")
     f.node(g, "flow/bolivia-indium-content-exports-2011", a="Export", material="material/bolivian-zinc-concentrate",

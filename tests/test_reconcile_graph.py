@@ -131,7 +131,7 @@ def test_exporter_and_importer_declarations_contradict_and_other_exports_are_not
         assert term(net, f"bo-export-to-{c}").status == "not determinable"
     assert term(net, "bo-production").status == "as measured"
     why = {f.statement_id: r for f, r in net.not_used}
-    assert "part of production" in why["catapa-indium/fig2-state-1980"]
+    assert "a part or a stage of production" in why["catapa-indium/fig2-state-1980"]
 
 
 def test_the_undated_whole_stands_aside_for_its_dated_part():
@@ -343,3 +343,34 @@ def test_stated_royalty_as_a_point_value_is_checked_both_ways(stated, side, shar
     msg = dict(e.findings)["not reproducible"]
     assert f"is {side} than the royalty its inputs give" in msg and share in msg
     assert e.law_note is None      # law 535 (2014) was in force in 2015
+
+
+# ------------------------------------------------------------------ on the curated graph
+def test_curated_graph_france_and_belgium_2018(store, built):
+    """The build of data/ gives the same reconciled 2018 indium balance as the fixture of its figures."""
+    data = R.store_reader(store, built)
+    rep = R.reconcile(data, AS.load(), OT + "Indium", 2018)
+    (net,) = rep.networks
+    ids = {u.figure.statement_id for u in net.uses()}
+    assert {"catapa-indium/france-indium-production-2018", "catapa-indium/france-indium-export-2018",
+            "catapa-indium/belgium-indium-production-2018", "catapa-indium/belgium-indium-export-2018"} <= ids
+    up, ux = u_stated(22, 0.15, 1), u_stated(16, 0.05, 1)
+    w = 1 / up ** 2 + 1 / ux ** 2
+    assert term(net, "be-production").value == pytest.approx((22 / up ** 2 + 16 / ux ** 2) / w)
+    assert term(net, "be-production").se == pytest.approx(1 / math.sqrt(w))
+    assert term(net, "fr-production").value == pytest.approx(40)
+    fr_use = [t for t in net.terms if t.kind == "domestic use" and t.node.endswith("/FR")]
+    assert len(fr_use) == 1 and fr_use[0].value == pytest.approx(10)
+    part = next(c for c in net.result.components if built.base + "/id/country/BE" in c.balances)
+    assert part.p_value == pytest.approx(0.0793, abs=5e-4)
+
+
+def test_curated_graph_royalty_and_mirror(store, built):
+    data = R.store_reader(store, built)
+    rep = R.reconcile(data, AS.load(), parts=("content", "mirror"))
+    z = next(e for e in rep.estimates if e.flow.endswith("bolivia-indium-content-exports-2011"))
+    assert z.due == pytest.approx((0.05 * (18150000 - 2 * math.sqrt((0.15 * 18150000) ** 2 + (10000 / R3) ** 2)),
+                                   0.05 * (18150000 + 2 * math.sqrt((0.15 * 18150000) ** 2 + (10000 / R3) ** 2))))
+    assert "33.33 %" in dict(z.findings)["not reproducible"]
+    years = sorted(p.period[0] for p in rep.pairs if p.differs and p.origin.endswith("/BO") and p.destination.endswith("/BE"))
+    assert years == [1980, 1981, 1982, 1983, 1984, 1985]

@@ -28,9 +28,11 @@ from .assumptions import Assumptions
 from .data import Figure, Flow, GraphData
 from .uncertainty import weigh
 
-NODE_MEASURES = {OT + "TotalProduction": "production", OT + "Consumption": "domestic use",
-                 OT + "DomesticUse": "domestic use", OT + "StockChange": "stock change"}
+NODE_MEASURES = {OT + "TotalProduction": "production", OT + "RefineryProduction": "production",
+                 OT + "Consumption": "domestic use", OT + "DomesticUse": "domestic use", OT + "StockChange": "stock change"}
 FLOW_MEASURES = {OT + "ExportQuantity", OT + "ImportQuantity", OT + "ShipmentQuantity", OT + "DomesticUse"}
+# parts of production by kind of producer, and stages; refinery production stands for the total
+# when a country has no total production figure for the year
 PRODUCTION_PARTS = {OT + m for m in ("ArtisanalSmallScaleProduction", "StateMiningProduction",
                                      "MediumScaleMiningProduction", "RefineryProduction", "ArticleProduction")}
 MASS_DIMENSIONS = ("mass", "mass-rate")
@@ -177,7 +179,9 @@ def networks(data: GraphData, a: Assumptions, target: str | None = None, year: i
     out = []
     for t, y in sorted(keys, key=lambda k: (k[0], k[1])):
         if (target is None or t == target) and (year is None or y == year):
-            out.append(build(data, a, t, y, by_subject))
+            net = build(data, a, t, y, by_subject)
+            if net.nodes:   # figures of sites or of one side only make no balance
+                out.append(net)
     return out
 
 
@@ -208,10 +212,6 @@ def build(data: GraphData, a: Assumptions, target: str, year: int, by_subject=No
         if not shares:
             continue
         p = f.period
-        if f.measure in PRODUCTION_PARTS:
-            if f.single_year == year:
-                not_used.append((f, "a part of production by kind of producer, not the total the balance takes"))
-            continue
         if p is None:
             not_used.append((f, "no period given: it cannot be placed in a year"))
             continue
@@ -219,6 +219,10 @@ def build(data: GraphData, a: Assumptions, target: str, year: int, by_subject=No
             continue
         if p[0] != p[1]:
             not_used.append((f, f"covers {p[0]}-{p[1]}, not one year"))
+            continue
+        if f.measure in PRODUCTION_PARTS and not (f.measure == OT + "RefineryProduction" and not any(
+                g.measure == OT + "TotalProduction" and g.single_year == year for g in by_subject.get(f.subject, []))):
+            not_used.append((f, "a part or a stage of production, not the total the balance takes"))
             continue
         if f.dimension not in MASS_DIMENSIONS:
             not_used.append((f, "not a mass"))

@@ -32,6 +32,7 @@ from .uncertainty import weigh
 TONNAGE = {OT + "ExportQuantity", OT + "ImportQuantity", OT + "ShipmentQuantity"}
 VALUE = {OT + "MonetaryValue", OT + "UnpaidValue"}
 NOT_COLLECTED = OT + "RoyaltyNotCollected"
+CONCENTRATION = OT + "ElementConcentration"
 DECLARED_NIL = {OT + "RoyaltyNotDeclared", OT + "RoyaltyDeclaredNil"}
 MONEY = {"http://qudt.org/vocab/unit/CCY_EUR": "EUR", "http://qudt.org/vocab/unit/CCY_USD": "USD"}
 
@@ -143,7 +144,7 @@ def estimates(data: GraphData, a: Assumptions, element: str | None = None) -> li
         by_subject.setdefault(f.subject, []).append(f)
     # the elements the graph gives a concentration, a value or a royalty figure for
     measured = {f.element for f in data.figures if f.element and f.measure in
-                {OT + "Concentration", OT + "RoyaltyRate", NOT_COLLECTED} | VALUE}
+                {CONCENTRATION, OT + "RoyaltyRate", NOT_COLLECTED} | VALUE}
     out = []
     for iri, fl in sorted(data.flows.items()):
         for m in sorted(fl.materials):
@@ -168,7 +169,7 @@ def _concentration(data: GraphData, m: str, e: str, period, by_subject, a: Assum
     def conc_figs(material):
         out = []
         for f in data.figures:
-            if f.measure != OT + "Concentration" or f.element != e or f.dimension != "ratio":
+            if f.measure != CONCENTRATION or f.element != e or f.dimension != "ratio":
                 continue
             if f.material == material or f.subject == material:
                 out.append(f)

@@ -215,6 +215,13 @@ class GraphData:
         return cls(figures, flows, dict(countries), dict(elements), dict(derived), dict(members), royalties, run,
                    base.rstrip("/"))
 
+    def observation_classes(self) -> dict[str, str]:
+        """measure -> the class its observations belong to (ot:observationClass in the ontology graph)."""
+        if self.run is None:
+            return {}
+        res = self.run(f"SELECT ?m ?c WHERE {{ ?m <{OT}observationClass> ?c }}")
+        return {m.value: c.value for m, c in res.rows}
+
     def is_element(self, iri: str) -> bool:
         return iri.startswith(OT) and iri not in self.elements_of
 

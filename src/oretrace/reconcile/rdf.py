@@ -81,7 +81,11 @@ def _term_label(net: Network, t: Term, labels: dict[str, str]) -> str:
     return f"{who} · {what} · {kind} · {net.year} · reconciled"
 
 
-def network_quads(net: Network, iris: IRIs, a: Assumptions, labels: dict[str, str]) -> list[ox.Quad]:
+def network_quads(net: Network, iris: IRIs, a: Assumptions, labels: dict[str, str],
+                  classes: dict[str, str] | None = None) -> list[ox.Quad]:
+    """The network's activity, reconciled observations (typed also with the observation class of
+    their measure, `classes`: measure -> class, so they follow the figure pattern) and findings."""
+    classes = classes or {}
     out = _Out(iris)
     res = net.result
     used = [u.figure.iri for u in net.uses()]
@@ -101,10 +105,21 @@ def network_quads(net: Network, iris: IRIs, a: Assumptions, labels: dict[str, st
         out.add(node, OT + "figure", f.iri)
         out.add(node, RDFS + "comment", ox.Literal(why, language="en"))
     for t in net.terms:
+        if t.value is None:
+            # not determinable: no figure to state, named on the activity
+            node = f"{act}#not-determinable-{t.key}"
+            out.add(act, OT + "notDeterminable", node)
+            out.add(node, RDFS + "label", ox.Literal(_term_label(net, t, labels).replace(" · reconciled", " · not determinable"),
+                                                     language="en"))
+            out.add(node, OT + "concernsMeasure", KIND_MEASURE[t.kind])
+            out.add(node, OT + "concerns", t.flows[0] if t.flows else (t.node or t.source or t.target))
+            continue
         obs = f"{iris.base}/id/observation/reconciled-{net.key}-{t.key}"
+        measure = KIND_MEASURE[t.kind]
         out.add(obs, RDF + "type", OT + "ReconciledObservation")
+        out.add(obs, RDF + "type", classes.get(measure, OT + "QuantityObservation"))
         out.add(obs, RDFS + "label", ox.Literal(_term_label(net, t, labels), language="en"))
-        out.add(obs, OT + "measures", KIND_MEASURE[t.kind])
+        out.add(obs, OT + "measures", measure)
         out.add(obs, OT + "subject", t.flows[0] if t.flows else (t.node or t.source or t.target))
         out.add(obs, OT + "material", net.target)
         out.add(obs, OT + "year", _int(net.year))
@@ -115,10 +130,9 @@ def network_quads(net: Network, iris: IRIs, a: Assumptions, labels: dict[str, st
         out.add(obs, OT + "reconciliationStatus", STATUS[t.status])
         out.add(obs, PROV + "wasGeneratedBy", act)
         out.add(obs, OT + "estimated", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
-        if t.value is not None:
-            out.add(obs, QUDT + "numericValue", dec(t.value))
-            out.add(obs, QUDT + "hasUnit", UNIT_TONNE)
-            out.add(obs, OT + "standardUncertainty", dec(t.se or 0.0))
+        out.add(obs, QUDT + "numericValue", dec(max(t.value, 0.0)) if t.value > -1e-12 else dec(t.value))
+        out.add(obs, QUDT + "hasUnit", UNIT_TONNE)
+        out.add(obs, OT + "standardUncertainty", dec(t.se or 0.0))
         for fl in t.flows[1:]:
             out.add(obs, OT + "sameQuantityAs", fl)
         for i, u in enumerate(t.uses):

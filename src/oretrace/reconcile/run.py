@@ -71,9 +71,10 @@ def reconcile(data: GraphData, a: Assumptions, target: str | None = None, year: 
 def quads(report: Report, iris: IRIs) -> list[ox.Quad]:
     labels = report.labels()
     a = report.assumptions
+    classes = report.data.observation_classes() if report.data else {}
     out: list[ox.Quad] = []
     for n in report.networks:
-        out += network_quads(n, iris, a, labels)
+        out += network_quads(n, iris, a, labels, classes)
     o = _Out(iris)
     for e in report.estimates:
         used = [i.figure.iri for i in e.inputs if i.figure]
@@ -86,6 +87,7 @@ def quads(report: Report, iris: IRIs) -> list[ox.Quad]:
             obs = f"{iris.base}/id/observation/estimated-{e.key}-{kind}"
             measure = {"contained": OT + "ContainedQuantity", "value": OT + "MonetaryValue", "royalty-due": OT + "RoyaltyDue"}[kind]
             o.add(obs, RDF + "type", OT + "DerivedObservation")
+            o.add(obs, RDF + "type", classes.get(measure, OT + ("QuantityObservation" if kind == "contained" else "ValueObservation")))
             o.add(obs, RDFS + "label", ox.Literal(f"{labels.get(e.flow, e.flow)} · {labels.get(e.element, e.element)} · "
                                                   f"{kind.replace('-', ' ')} (range)", language="en"))
             o.add(obs, OT + "measures", measure)
@@ -116,10 +118,12 @@ def quads(report: Report, iris: IRIs) -> list[ox.Quad]:
                 o.add(node, OT + "statement", inp.figure.statement)
             if inp.assumption:
                 o.add(node, OT + "assumptionKey", ox.Literal(inp.assumption))
+            # (the range used; not ot:minValue/maxValue, which only figures carry)
             if inp.low is not None:
-                o.add(node, OT + "minValue", dec(inp.low))
+                o.add(node, OT + "rangeLow", dec(inp.low))
             if inp.high is not None and math.isfinite(inp.high):
-                o.add(node, OT + "maxValue", dec(inp.high))
+                o.add(node, OT + "rangeHigh", dec(inp.high))
+            o.add(node, OT + "rangeUnit", ox.Literal(inp.unit))
         for m in e.missing:
             o.add(act, OT + "missingInput", ox.Literal(m, language="en"))
         for k, (kind, msg) in enumerate(e.findings):
@@ -128,7 +132,7 @@ def quads(report: Report, iris: IRIs) -> list[ox.Quad]:
     for p in report.pairs:
         act = activity(o, iris, "mirror", p.key, f"mirror statistics, {labels.get(p.origin, p.origin)} to "
                        f"{labels.get(p.destination, p.destination)}", MIRROR_METHOD, a, [p.exported.iri, p.imported.iri])
-        obs = f"{iris.base}/id/observation/mirror-{p.key}"
+        obs = f"{iris.base}/id/comparison/mirror-{p.key}"
         o.add(obs, RDF + "type", OT + "MirrorComparison")
         o.add(obs, RDFS + "label", ox.Literal(p.message, language="en"))
         o.add(obs, OT + "exportFigure", p.exported.iri)
@@ -137,7 +141,7 @@ def quads(report: Report, iris: IRIs) -> list[ox.Quad]:
         if p.ratio is not None:
             o.add(obs, OT + "ratio", dec(p.ratio))
         o.add(obs, OT + "expectedRatio", dec(p.expected_factor))
-        o.add(obs, QUDT + "hasUnit", _unit_iri(p.unit))
+        o.add(obs, OT + "comparisonUnit", _unit_iri(p.unit))   # a comparison, not a figure: no qudt:hasUnit
         o.add(obs, PROV + "wasGeneratedBy", act)
         o.add(obs, PROV + "wasDerivedFrom", p.exported.iri)
         o.add(obs, PROV + "wasDerivedFrom", p.imported.iri)
