@@ -216,7 +216,7 @@ def test_sparql_refuses_updates_and_explains_errors(env, store):
     assert any("only reads" in e.value for e in at.error)
     at = page("sparql", q="SELECT ?s WHERE { ?s ?p }")
     assert any("not valid SPARQL" in e.value for e in at.error)
-    assert len(appdata.connect(env)._store) == before
+    assert len(appdata.connect(env).backend.store) == before
 
 
 def test_user_queries_are_capped_and_time_limited(env):

@@ -226,7 +226,7 @@ def test_200_concurrent_requests_all_succeed(server, store, iris):
 
 
 def test_bound_to_loopback_only(server):
-    assert server.httpd.server_address[0] == "127.0.0.1"
+    assert server.address[0] == "127.0.0.1"
     assert server.oxigraph.proc.args[server.oxigraph.proc.args.index("--bind") + 1].startswith("127.0.0.1:")
 
 

@@ -59,24 +59,47 @@ def cmd_build(args, s) -> int:
     return EXIT_OK
 
 
-def _result_for(args, s, text):
-    from . import query, store
+def _one_line(msg: str) -> str:
+    return " ".join(str(msg).split())
 
-    text = query.with_prefixes(text)
-    if args.endpoint:
-        return query.run_endpoint(args.endpoint, text)
-    return query.run_store(store.open_store(s), text)
+
+def _query_text(args, s, cat, iris) -> str:
+    """The SPARQL text to run: a catalogue query or a .rq file with its parameters bound, or the text given."""
+    from . import query
+
+    bindings = {}
+    for b in args.param or []:
+        if "=" not in b:
+            raise query.QueryError(f"--param {b!r}: write name=value")
+        k, v = b.split("=", 1)
+        bindings[k] = v
+    q = args.query
+    if q in cat:
+        return query.bind(cat[q], bindings, iris)
+    if q.endswith(".rq"):
+        path = Path(q)
+        if not path.is_file():
+            raise query.QueryError(f"no such query file: {q}")
+        try:
+            return query.bind(query.parse_named(path), bindings, iris) if bindings else path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise query.QueryError(f"{q}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if all(c.isalnum() or c in "-_" for c in q):
+        raise query.QueryError(f"no catalogue query named {q!r} (see oretrace query --list)")
+    if bindings:
+        raise query.QueryError("--param binds the parameters of a catalogue query or .rq file, not of SPARQL text")
+    return q
 
 
 def cmd_query(args, s) -> int:
-    from . import query, store
+    from . import backend, query, store
     from .vocab import IRIs
 
     iris = IRIs(s.base)
     try:
         cat = query.catalogue(s.queries_dir)
-    except query.QueryError as e:
-        _err(str(e))
+    except (query.QueryError, OSError, UnicodeDecodeError) as e:
+        _err(f"error: {_one_line(e)}")
         return EXIT_INPUT
     if args.list:
         for name, nq in cat.items():
@@ -84,35 +107,13 @@ def cmd_query(args, s) -> int:
             print(f"{name:38} {nq.title}" + (f"  [{params}]" if params else ""))
         return EXIT_OK
     if not args.query:
-        _err("give a query: a catalogue name (see --list), a .rq file, or SPARQL text")
+        _err("error: give a query: a catalogue name (see --list), a .rq file, or SPARQL text")
         return EXIT_INPUT
-    bindings = {}
-    for b in args.param or []:
-        if "=" not in b:
-            _err(f"--param {b!r}: write name=value")
-            return EXIT_INPUT
-        k, v = b.split("=", 1)
-        bindings[k] = v
-    q = args.query
     try:
-        if q in cat:
-            text = query.bind(cat[q], bindings, iris)
-        elif q.endswith(".rq") and Path(q).is_file():
-            text = query.bind(query.parse_named(Path(q)), bindings, iris) if bindings else Path(q).read_text()
-        elif q.endswith(".rq"):
-            _err(f"no such query file: {q}")
-            return EXIT_INPUT
-        elif re.match(r"^[\w-]+$", q):
-            _err(f"no catalogue query named {q!r} (see oretrace query --list)")
-            return EXIT_INPUT
-        else:
-            text = q
-        res = _result_for(args, s, text)
-    except query.QueryError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
-    except store.NoBuildError as e:
-        _err(f"error: {e}")
+        text = query.with_prefixes(_query_text(args, s, cat, iris))
+        res = backend.for_settings(s, args.endpoint).run(text, timeout=args.timeout)
+    except (query.QueryError, store.NoBuildError, OSError) as e:
+        _err(f"error: {_one_line(e)}")
         return EXIT_INPUT
     print(query.format_result(res, args.format, iris))
     return EXIT_OK
@@ -159,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="bind a parameter of a named query")
     q.add_argument("-f", "--format", choices=("table", "csv", "tsv", "json"), default="table")
     q.add_argument("--endpoint", help="run against this SPARQL 1.1 endpoint instead of the built store")
+    q.add_argument("--timeout", type=float, help="stop the query after this many seconds (default: no limit on the "
+                                                 "built store, 30 s on an endpoint)")
     sub.add_parser("stats", help="summarise the built graph")
 
     from . import commands  # validation, serving, import and benchmark commands register themselves
@@ -175,8 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
 
-
-import re  # noqa: E402  (used by cmd_query)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from .. import sparqltext as st
 from .model import (_RANGES, LEXICAL, OWL, RDF, RDFS, TYPE, VIOLATION, XSD, Graph, Report, Result, ShapesError,
                     path_sparql, sh, term_sparql)
 
@@ -860,7 +861,7 @@ class _Ctx:
                 for n in nodes:
                     bound = prebind(text, n)
                     negated, lo, hi = exists_idiom(bound)
-                    prologue = split_prologue(bound[:_code(bound).upper().index("SELECT")])[0]
+                    prologue = split_prologue(bound)[0]
                     ask = self.e.run(prefix_lines(self.g, c) + f"ASK {{ {bound[lo:hi]} }}",
                                      prefixes=_merge(dict(prologue), self.prefixes))
                     if bool(ask) != negated:
@@ -899,19 +900,32 @@ def prefix_lines(g: Graph, constraint) -> str:
     return "\n".join(sorted(set(lines))) + "\n"
 
 
-_PROLOGUE = re.compile(r"\s*(?:#[^\n]*(?:\n|$)\s*)*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
-_BASE = re.compile(r"\s*(?:#[^\n]*(?:\n|$)\s*)*BASE\b", re.I)
+def _tokens(text: str) -> list[st.Token]:
+    try:
+        return st.tokenize(text)
+    except st.QueryError as e:
+        raise ShapesError(f"SPARQL constraint cannot be read: {e}") from None
 
 
 def split_prologue(select: str) -> tuple[dict, str]:
     """The PREFIX declarations at the start of a query (as a dict) and the query after them."""
+    text = _decoded(select)
+    toks = _tokens(text)
     prefixes: dict = {}
-    while m := _PROLOGUE.match(select):
-        _merge(prefixes, {m.group(1) or "": m.group(2)})
-        select = select[m.end():]
-    if _BASE.match(select):
+    i = 0
+    while i + 2 < len(toks) and toks[i].kind == st.KEYWORD and toks[i].text == "PREFIX" and toks[i + 2].kind == st.IRI:
+        _merge(prefixes, {toks[i + 1].prefix: toks[i + 2].text[1:-1]})
+        i += 3
+    if i < len(toks) and toks[i].kind == st.KEYWORD and toks[i].text == "BASE":
         raise ShapesError("SPARQL constraints with a BASE declaration cannot be nested in logical constraints")
-    return prefixes, select
+    return prefixes, (text[toks[i - 1].end:] if i else text)
+
+
+def _decoded(text: str) -> str:
+    try:
+        return st.decode(text)
+    except st.QueryError as e:
+        raise ShapesError(f"SPARQL constraint cannot be read: {e}") from None
 
 
 class _Row:
@@ -928,138 +942,144 @@ class _Row:
         return self.node if v is None and var == "this" else v
 
 
-_TOKENS = re.compile("(" + "|".join([
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""',          # long strings
-    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
-    r'"(?:[^"\\\n]|\\.)*"',                      # strings
-    r"'(?:[^'\\\n]|\\.)*'",
-    r'<[^<>"{}|^`\\\x00-\x20]*>',                  # IRIs
-    r"#[^\n]*",                                  # comments
-]) + ")")
-_THIS = re.compile(r"[?$]this\b")
+def _is(t: st.Token, *words: str) -> bool:
+    return t.kind in (st.KEYWORD, st.PUNCT) and t.text in words
+
+
+def _this(t: st.Token) -> bool:
+    return t.kind == st.VAR and t.name == "this"
+
+
+def _where(toks: list[st.Token]) -> tuple[int, int] | None:
+    """(index of the `{` opening the outermost WHERE clause, index of its `}`)."""
+    k = st.where_group(toks)
+    end = st.group_end(toks, k) if k is not None else None
+    return None if end is None else (k, end)
 
 
 def prebind(select: str, node) -> str | None:
     """The query with $this replaced by `node` in its WHERE clause (SHACL's pre-binding), or None
     when the query does something that textual replacement would change: a subquery, VALUES,
     BIND ... AS $this, or $this in an expression of the projection or after GROUP BY."""
-    parts = _TOKENS.split(select)  # odd items: strings, IRIs and comments
-    text = "".join(p if i % 2 == 0 else " " * len(p) for i, p in enumerate(parts))  # code only, same offsets
-    m = re.search(r"(?i)\bWHERE\s*\{", text) or re.search(r"\{", text)
-    if not m:
+    text = _decoded(select)
+    toks = _tokens(text)
+    span = _where(toks)
+    if span is None:
         return None
-    depth, end = 0, None
-    for j in range(m.end() - 1, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                end = j
-                break
-    if end is None:
+    lo, hi = span
+    where, head, tail = toks[lo + 1:hi], toks[:lo], toks[hi:]
+    if any(_is(t, "SELECT", "VALUES") for t in where):
         return None
-    head, where, tail = text[:m.start()], text[m.end():end], text[end:]
-    if re.search(r"(?i)\b(SELECT|VALUES)\b|\bAS\s+[?$]this\b", where):
+    if any(_is(t, "AS") and _this(u) for t, u in zip(where, where[1:])):
         return None
-    if any(head[:k.start()].count("(") > head[:k.start()].count(")") for k in _THIS.finditer(head)):
-        return None
-    group = re.search(r"(?i)\bGROUP\s+BY\b(.*?)(?=\b(?:HAVING|ORDER|LIMIT|OFFSET)\b|$)", tail, re.S)
-    rest = tail[:group.start(1)] + tail[group.end(1):] if group else tail
-    if _THIS.search(rest):
-        return None
-    if node is None:
-        return select
-    lo, hi, const = m.end(), end, term_sparql(node)
-    out, pos = [], 0
-    for i, p in enumerate(parts):
-        if i % 2 == 0:
-            seg_lo, seg_hi = pos, pos + len(p)
-            a, b = max(lo, seg_lo), min(hi, seg_hi)
-            if a < b:
-                p = p[:a - seg_lo] + _THIS.sub(const, p[a - seg_lo:b - seg_lo]) + p[b - seg_lo:]
-        out.append(p)
-        pos += len(parts[i])
-    return "".join(out)
-
-
-def _code(select: str) -> str:
-    """The query with its strings, IRIs and comments blanked out (same offsets)."""
-    return "".join(p if i % 2 == 0 else " " * len(p) for i, p in enumerate(_TOKENS.split(select)))
-
-
-def _group_end(text: str, i: int) -> int | None:
-    """The offset of the brace closing the group opened at text[i]."""
     depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return j
-    return None
+    for t in head:  # $this inside brackets of the projection: an expression
+        depth += 1 if _is(t, "(") else -1 if _is(t, ")") else 0
+        if _this(t) and depth > 0:
+            return None
+    grouped = False
+    for t in tail:  # GROUP BY may name $this; HAVING, ORDER BY, LIMIT... may not
+        if _is(t, "GROUP"):
+            grouped = True
+        elif _is(t, "HAVING", "ORDER", "LIMIT", "OFFSET"):
+            grouped = False
+        elif _this(t) and not grouped:
+            return None
+    if node is None:
+        return text
+    const, out, pos = term_sparql(node), [], 0
+    for t in where:
+        if _this(t):
+            out += [text[pos:t.start], const]
+            pos = t.end
+    return "".join(out) + text[pos:]
 
 
 def exists_idiom(select: str) -> tuple[bool, int, int] | None:
     """For `SELECT ?vars WHERE { FILTER [NOT] EXISTS { P } }` (no solution modifiers): whether
     negated, and the span of P; else None."""
-    text = _code(select)
-    m = re.search(r"(?is)\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?(?:[?$]\w+\s*)+WHERE\s*\{", text)
-    if not m or text[:m.start()].strip() and not re.fullmatch(r"(?is)\s*(PREFIX\s+[\w.-]*:\s*\s*)*",
-                                                              text[:m.start()]):
+    text = _decoded(select)
+    toks = _tokens(text)
+    i = 0
+    while i + 2 < len(toks) and _is(toks[i], "PREFIX"):
+        i += 3
+    if i >= len(toks) or not _is(toks[i], "SELECT"):
         return None
-    end = _group_end(text, m.end() - 1)
-    if end is None or text[end + 1:].strip():
+    i += 1 + (i + 1 < len(toks) and _is(toks[i + 1], "DISTINCT", "REDUCED"))
+    start = i
+    while i < len(toks) and toks[i].kind == st.VAR:
+        i += 1
+    if i == start or i + 1 >= len(toks) or not _is(toks[i], "WHERE") or not _is(toks[i + 1], "{"):
         return None
-    f = re.match(r"(?is)\s*FILTER\s*(NOT\s+)?EXISTS\s*\{", text[m.end():end])
-    if not f:
+    end = st.group_end(toks, i + 1)
+    if end is None or end != len(toks) - 1:
         return None
-    lo = m.end() + f.end()
-    inner_end = _group_end(text, lo - 1)
-    if inner_end is None or text[inner_end + 1:end].strip() not in ("", "."):
+    j = i + 2
+    if j < len(toks) and _is(toks[j], "FILTER"):
+        j += 1
+    else:
         return None
-    return bool(f.group(1)), lo, inner_end
+    negated = j < len(toks) and _is(toks[j], "NOT")
+    j += negated
+    if j + 1 >= len(toks) or not _is(toks[j], "EXISTS") or not _is(toks[j + 1], "{"):
+        return None
+    inner = st.group_end(toks, j + 1)
+    if inner is None or [t.text for t in toks[inner + 1:end]] not in ([], ["."]):
+        return None
+    return negated, toks[j + 1].end, toks[inner].start
 
 
 def this_bgp(select: str) -> bool:
     """Whether the WHERE clause is only triple patterns whose subject is $this, and filters."""
-    text = _code(select)
-    m = re.search(r"(?i)\bWHERE\s*\{", text)
-    end = _group_end(text, m.end() - 1) if m else None
-    if end is None:
+    toks = _tokens(_decoded(select))
+    span = _where(toks)
+    if span is None:
         return False
-    where = text[m.end():end]
-    if "{" in where or re.search(r"(?i)\b(BIND|VALUES|SERVICE|GRAPH|MINUS|OPTIONAL|EXISTS|SELECT|UNION)\b", where):
+    where = toks[span[0] + 1:span[1]]
+    if any(_is(t, "{", "BIND", "VALUES", "SERVICE", "GRAPH", "MINUS", "OPTIONAL", "EXISTS", "SELECT", "UNION")
+           for t in where):
         return False
-    while f := re.search(r"(?i)\bFILTER\b\s*[\w:]*\s*\(", where):
-        depth, k = 0, None
-        for j in range(f.end() - 1, len(where)):
-            depth += {"(": 1, ")": -1}.get(where[j], 0)
-            if depth == 0:
-                k = j
-                break
-        if k is None:
-            return False
-        where = where[:f.start()] + " " + where[k + 1:]
-    statements = [t.strip() for t in re.split(r"\.(?=\s|$)", where) if t.strip()]
-    return bool(statements) and all(re.match(r"[?$]this\b", t) for t in statements)
+    kept, k = [], 0
+    while k < len(where):  # drop FILTER [function] ( ... )
+        if _is(where[k], "FILTER"):
+            j = k + 1
+            if j < len(where) and where[j].kind in (st.KEYWORD, st.PNAME, st.IRI):
+                j += 1
+            if j < len(where) and where[j].kind == st.NIL:
+                k = j + 1
+                continue
+            close = st.group_end(where, j) if j < len(where) and _is(where[j], "(") else None
+            if close is None:
+                return False
+            k = close + 1
+            continue
+        kept.append(where[k])
+        k += 1
+    statements, current = [], []
+    for t in kept:
+        if _is(t, "."):
+            statements.append(current)
+            current = []
+        else:
+            current.append(t)
+    statements.append(current)
+    statements = [x for x in statements if x]
+    return bool(statements) and all(_this(x[0]) for x in statements)
 
 
 def insert_focus(select: str, focus_pattern: str, last: bool = False) -> str:
     """The query with the focus pattern joined in its WHERE clause (pre-binding of $this): first,
     or (`last`) after the query's own patterns."""
-    m = re.search(r"(?i)\bWHERE\s*\{", select) or re.search(r"\{", select)
-    if not m:
+    text = _decoded(select)
+    toks = _tokens(text)
+    span = _where(toks)
+    if span is None:
         raise ShapesError("SPARQL constraint has no WHERE clause")
-    i = m.end()
     if last:
-        code = _code(select)
-        w = re.search(r"(?i)\bWHERE\s*\{", code) or re.search(r"\{", code)
-        end = _group_end(code, w.end() - 1)
-        if end is not None:
-            return select[:end] + f" {{ {focus_pattern} }} " + select[end:]
-    return select[:i] + f" {{ {focus_pattern} }} " + select[i:]
+        at = toks[span[1]].start
+        return text[:at] + f" {{ {focus_pattern} }} " + text[at:]
+    at = toks[span[0]].end
+    return text[:at] + f" {{ {focus_pattern} }} " + text[at:]
 
 
 def _fill(template: str, row) -> str:
