@@ -219,6 +219,9 @@ def _terminal(text: str, i: int) -> tuple[str, str, int]:
     if c == "<":
         m = _IRIREF.match(text, i)
         if m:
+            if "&&" in m.group(1) or "||" in m.group(1):
+                raise _syntax(text, i, f"{m.group(0)[:60]!r} reads as an IRI (SPARQL takes the longest token); "
+                                       "put spaces around < and > where they compare")
             return IRI, m.group(0), m.end()
     elif c in "\"'":
         for pat in _STRINGS:
@@ -320,7 +323,9 @@ def check(text: str) -> Checked:
 def _limits(source: str, toks: list[Token]) -> None:
     depth, ops = 0, 0
     for t in toks:
-        if t.kind == PUNCT or t.kind == KEYWORD:
+        if t.kind == NUMBER and t.text[0] in "+-":
+            ops += 1  # after an operand, a signed number is an addition
+        elif t.kind == PUNCT or t.kind == KEYWORD:
             if t.text in _OPERATORS:
                 ops += 1
             if t.text in _OPEN:
