@@ -227,7 +227,7 @@ class Front:
         return await within(reader.readexactly(n)) if n else b""
 
     def _too_large(self, n: int | None = None) -> Reply:
-        size = f"{n} bytes" if n is not None else "more than that"
+        size = f"{n} bytes" if n is not None else f"more than {self.limits.max_body} bytes"
         return text_reply(413, f"request body too large: {size}; this server reads at most {self.limits.max_body} bytes")
 
     @staticmethod
