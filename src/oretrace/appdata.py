@@ -114,6 +114,8 @@ def plain_error(e) -> str:
             return ("This is a SPARQL Update. The app only reads the graph: write a SELECT, ASK, CONSTRUCT or "
                     "DESCRIBE query instead.")
         return f"The query was refused: {msg}"
+    if isinstance(e, backend.QueryTimeout) and "did not answer" in msg:
+        return f"The graph cannot be read: {msg}."
     if isinstance(e, backend.QueryTimeout):
         return f"The query took too long and was stopped ({msg}). Add a LIMIT or narrow the patterns."
     if isinstance(e, backend.Busy):
@@ -166,6 +168,9 @@ class Graph:
         """A user's query: refused unless read-only, stopped after `timeout` s, cut at `cap` rows."""
         try:
             return self.backend.run(query.with_prefixes(text), timeout=timeout, cap=cap)
+        except backend.QueryTimeout:
+            raise AppError(f"The query ran longer than {timeout:g} s and was stopped. Add a LIMIT or narrow the "
+                           "patterns.") from None
         except query.QueryError as e:
             raise AppError(plain_error(e)) from None
 

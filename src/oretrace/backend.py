@@ -218,10 +218,13 @@ class EndpointBackend(Backend):
     def _run(self, checked, timeout, cap):
         t = self.timeout if timeout is None else timeout
         graph = checked.form in ("CONSTRUCT", "DESCRIBE")
-        status, headers, body = http_request(
-            self.url, "POST", urllib.parse.urlencode({"query": checked.text}).encode(),
-            {"Content-Type": "application/x-www-form-urlencoded",
-             "Accept": media.ACCEPT_GRAPH if graph else media.ACCEPT_RESULTS}, time.monotonic() + t, self.max_bytes)
+        try:
+            status, headers, body = http_request(
+                self.url, "POST", urllib.parse.urlencode({"query": checked.text}).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded",
+                 "Accept": media.ACCEPT_GRAPH if graph else media.ACCEPT_RESULTS}, time.monotonic() + t, self.max_bytes)
+        except QueryTimeout:
+            raise QueryTimeout(f"the SPARQL endpoint {self.url} did not answer within {t:g} s") from None
         if status != 200:
             raise _status_error(self.url, status, headers, body, t)
         ctype = headers.get("content-type", "")
