@@ -299,40 +299,6 @@ def test_catalogue_query_loads_from_its_permalink_and_runs(env):
 
 
 # ------------------------------------------------------------------ a graph that cannot be read: plain messages, never a traceback
-class Stub:
-    """A fake SPARQL endpoint on 127.0.0.1: 'slow' accepts and never answers, 'failing' answers 500 to everything."""
-
-    def __init__(self, kind: str):
-        import socket
-        import threading
-
-        self.kind, self.sock, self.conns = kind, socket.socket(), []
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/query"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-            if self.kind == "failing":
-                try:
-                    c.recv(65536)
-                    c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n"
-                              b"Connection: close\r\n\r\nboom")
-                finally:
-                    c.close()
-
-    def close(self):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
-
-
 def dead_url() -> str:
     from oretrace.serve import free_port
 
@@ -347,12 +313,14 @@ PAGE_VISITS = [("overview", {}), ("chain", {}), ("chain", {"material": "all"}), 
 
 @pytest.fixture(params=["dead", "slow", "failing"])
 def broken_endpoint(request, built, tmp_path, monkeypatch):
+    from test_hostile import Listener
+
     stub = None
     if request.param == "dead":
         url = dead_url()
     else:
-        stub = Stub(request.param)
-        url = stub.url
+        stub = Listener({"slow": "never", "failing": "500"}[request.param])
+        url = stub.url + "query"
     monkeypatch.setenv("ORETRACE_ROOT", str(built.root))
     monkeypatch.setenv("ORETRACE_BUILD", str(tmp_path / "no-build"))
     monkeypatch.setenv("ORETRACE_ENDPOINT", url)

@@ -209,7 +209,7 @@ def test_a_hostile_permalink_runs_nothing_outside(page, app_url):
         assert "parameter site" in page.locator("[data-testid=stAlertContentError]").first.inner_text()
         lst.assert_untouched("the app in Chromium")
     finally:
-        lst.sock.close()
+        lst.close()
 
 
 def _every_page_in_plain_words(browser, url: str, expect_error: bool) -> None:

@@ -116,10 +116,11 @@ PARAMS = [
 
 
 class Listener:
-    """A TCP server on 127.0.0.1 that records every connection made to it (and answers an empty result)."""
+    """A TCP server on 127.0.0.1 that records every connection made to it. It answers an empty SPARQL result,
+    or (`answer="never"`) holds the connection without a word, or (`answer="500"`) fails."""
 
-    def __init__(self):
-        self.sock = socket.socket()
+    def __init__(self, answer: str = "empty"):
+        self.sock, self.answer, self.conns = socket.socket(), answer, []
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
@@ -127,20 +128,31 @@ class Listener:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
+        replies = {"empty": (b"200 OK", b"application/sparql-results+json", b'{"head":{"vars":[]},"results":{"bindings":[]}}'),
+                   "500": (b"500 Internal Server Error", b"text/plain", b"boom")}
         while True:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.conns.append(conn)
+            if self.answer == "never":
+                self.hits.append(b"(connected)")
+                continue
             with conn:
                 conn.settimeout(2)
                 try:
                     self.hits.append(conn.recv(4096) or b"(connected)")
-                    body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
-                                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                    status, ctype, body = replies[self.answer]
+                    conn.sendall(b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                                 % (status, ctype, len(body), body))
                 except OSError:
                     self.hits.append(b"(connected)")
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
 
     def assert_untouched(self, what):
         time.sleep(0.05)
@@ -151,7 +163,7 @@ class Listener:
 def listener():
     lst = Listener()
     yield lst
-    lst.sock.close()
+    lst.close()
 
 
 def fill(text: str, listener: Listener) -> str:

@@ -25,16 +25,13 @@ from .query import Result, term_from_json, term_to_json
 from .sparqltext import QueryError, QuerySyntaxError
 
 
+# the failures of running a query (QuerySyntaxError 400 and QueryRefused 403 come from the policy)
 class QueryTimeout(QueryError):
-    """The query ran past its time limit (retrying it as it is will not help)."""
-
-    status = 504
+    status = 504  # the query ran past its time limit: retrying it as it is will not help
 
 
 class Busy(QueryError):
-    """The store is busy with other queries: retry in a moment."""
-
-    status = 503
+    status = 503  # the store is busy with other queries: retry in a moment
 
 
 class ResultTooLarge(QueryError):
@@ -42,9 +39,7 @@ class ResultTooLarge(QueryError):
 
 
 class Unreachable(QueryError):
-    """The SPARQL endpoint cannot be reached or answered with something that is not a result."""
-
-    status = 502
+    status = 502  # the endpoint cannot be reached, or answered with something that is not a result
 
 
 class Backend:
