@@ -34,10 +34,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from .errors import InputError
 from .vocab import PREFIXES
 
+
 # ------------------------------------------------------------------ errors
-class QueryError(Exception):
+class QueryError(InputError):
     """A query could not be parsed or run. `status` is the HTTP status the endpoint answers with."""
 
     status = 400
