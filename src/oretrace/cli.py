@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .config import settings as make_settings
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+from .errors import EXIT_BUG, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError  # noqa: F401  (codes read by commands)
 
 
 def _err(msg: str) -> None:
@@ -21,14 +21,9 @@ def cmd_check(args, s) -> int:
 
     try:
         cur = curated.read(s, ontology.load(s.ontology_dir))
-    except curated.CurationError as e:
-        for p in e.problems:
-            _err(str(p))
-        _err(f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in the curated files; nothing was built.")
-        return EXIT_INPUT
-    except ontology.OntologyError as e:
-        _err(str(e))
-        return EXIT_INPUT
+    except InputError as e:
+        e.then = "nothing was built."
+        raise
     print(f"ok: {len(cur.statements)} statements, {len(cur.sources)} sources, {len(cur.entities)} entities")
     return EXIT_OK
 
@@ -46,25 +41,13 @@ def cmd_format(args, s) -> int:
 
 
 def cmd_build(args, s) -> int:
-    from . import build, curated, ontology, reason
+    from . import build
 
     try:
-        r = build.build(s, quiet=args.quiet)
-    except curated.CurationError as e:
-        for p in e.problems:
-            _err(str(p))
-        _err(f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in the curated files; "
-             "nothing was written and the previous build is unchanged.")
-        return EXIT_INPUT
-    except ontology.OntologyError as e:
-        _err(f"{e}\nnothing was written and the previous build is unchanged.")
-        return EXIT_INPUT
-    except reason.InconsistencyError as e:
-        _err(f"error: {e}\nfix or remove one of these statements; nothing was written and the previous build is unchanged.")
-        return EXIT_INPUT
-    except reason.ReasonerError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
+        r = build.build(s, quiet=args.quiet, reconcile=args.reconcile)
+    except InputError as e:
+        e.then = "nothing was written and the previous build is unchanged."
+        raise
     c = r.manifest["counts"]
     print(f"built {r.manifest['version']} in {r.seconds:.1f} s: {c['curated_statements']} curated statements, "
           f"{c['sources']} sources, {c['entities']} entities, {c['triples']} triples ({c['inferred']} inferred)")
@@ -104,15 +87,14 @@ def _query_text(args, s, cat, iris) -> str:
 
 
 def cmd_query(args, s) -> int:
-    from . import backend, query, store
+    from . import backend, query
     from .vocab import IRIs
 
     iris = IRIs(s.base)
     try:
         cat = query.catalogue(s.queries_dir)
-    except (query.QueryError, OSError, UnicodeDecodeError) as e:
-        _err(f"error: {_one_line(e)}")
-        return EXIT_INPUT
+    except (OSError, UnicodeDecodeError) as e:
+        raise query.QueryError(_one_line(e)) from None
     if args.list:
         for name, nq in cat.items():
             params = " ".join(f"{p.name}={p.default}" if p.default else p.name for p in nq.params)
@@ -124,9 +106,8 @@ def cmd_query(args, s) -> int:
     try:
         text = query.with_prefixes(_query_text(args, s, cat, iris))
         res = backend.for_settings(s, args.endpoint).run(text, timeout=args.timeout)
-    except (query.QueryError, store.NoBuildError, OSError) as e:
-        _err(f"error: {_one_line(e)}")
-        return EXIT_INPUT
+    except OSError as e:
+        raise query.QueryError(_one_line(e)) from None
     print(query.format_result(res, args.format, iris))
     return EXIT_OK
 
@@ -135,12 +116,8 @@ def cmd_stats(args, s) -> int:
     from . import query, store
     from .vocab import IRIs
 
-    try:
-        man = store.manifest(s)
-        st = store.open_store(s)
-    except store.NoBuildError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
+    man = store.manifest(s)
+    st = store.open_store(s)
     c = man["counts"]
     print(f"oretrace {man['version']}  base {man['base']}")
     for k in ("curated_statements", "sources", "entities", "triples", "quads", "graphs", "inferred"):
@@ -168,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     fm.add_argument("--write", action="store_true", help="rewrite data/schema/*.json and data/README.md's field tables")
     b = sub.add_parser("build", help="curated files -> RDF -> reasoning -> store and dumps")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    b.add_argument("--reconcile", action="store_true",
+                   help="add the reconciled balances ({base}/graph/reconciled) to the build")
     q = sub.add_parser("query", help="run a named query, a .rq file or SPARQL text")
     q.add_argument("query", nargs="?", help="catalogue name, .rq file, or SPARQL text")
     q.add_argument("--list", action="store_true", help="list the query catalogue")
@@ -184,13 +163,30 @@ def main(argv: list[str] | None = None) -> int:
     handlers.update(commands.register(sub))
     args = ap.parse_args(argv)
     s = make_settings(args.root, args.base, args.build)
+    return run(handlers[args.cmd], args, s)
+
+
+def run(handler, args, s) -> int:
+    """Run a command; the one place where errors become exit codes: an InputError is printed as
+    it is (exit 2), anything else is a bug named in one line (exit 70; ORETRACE_DEBUG=1 shows
+    the traceback)."""
     try:
-        return handlers[args.cmd](args, s)
+        return handler(args, s)
+    except InputError as e:
+        for line in e.lines():
+            _err(line)
+        return e.exit_code
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:
+        if os.environ.get("ORETRACE_DEBUG"):
+            raise
+        _err(f"error: a bug in oretrace {__version__}: {type(e).__name__}: {_one_line(e)} "
+             "(ORETRACE_DEBUG=1 shows where; please report it)")
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

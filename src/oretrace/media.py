@@ -31,6 +31,13 @@ RESULT_ALIASES = {"application/json": "application/sparql-results+json", "applic
 FORMAT_NAMES = {"html": "text/html", "ttl": "text/turtle", "turtle": "text/turtle", "jsonld": "application/ld+json",
                 "json": "application/ld+json", "nt": "application/n-triples", "trig": "application/trig",
                 "nq": "application/n-quads", "rdf": "application/rdf+xml", "xml": "application/rdf+xml"}
+# the dumps of a build: file name -> format (dataset.nq is always written, the others up to a size)
+DUMPS = {
+    "dataset.trig": ox.RdfFormat.TRIG,
+    "dataset.nq": ox.RdfFormat.N_QUADS,
+    "default.ttl": ox.RdfFormat.TURTLE,
+    "default.jsonld": ox.RdfFormat.JSON_LD,
+}
 HTML = "text/html"
 PAGE = [HTML, *RDF]  # what an entity IRI dereferences to
 # what the endpoint client asks a SPARQL server for

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import InputError
 from .vocab import DCTERMS, OT, OWL, PREFIXES, RDF, RDFS, SKOS
 
 
@@ -123,6 +124,8 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
     return onto
 
 
-class OntologyError(Exception):
+class OntologyError(InputError):
     """The ontology files cannot be read."""
+
+    prefix = ""
 

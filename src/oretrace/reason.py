@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from .errors import InputError
 from .ontology import Ontology
 from .vocab import OWL, RDF
 
@@ -30,16 +31,16 @@ _TYPE = RDF + "type"
 _AXIOM = re.compile(r"^(SubClassOf|Type)\( <([^>]+)> <([^>]+)> \)$")
 
 
-class ReasonerError(Exception):
+class ReasonerError(InputError):
     """The reasoner could not run."""
 
 
-class InconsistencyError(Exception):
+class InconsistencyError(InputError):
     """The ontology and data contradict each other."""
 
     def __init__(self, statements: list[str], detail: str):
         self.statements = statements
-        super().__init__(detail)
+        super().__init__(detail, summary="fix or remove one of these statements")
 
 
 def _java() -> list[str]:

@@ -46,6 +46,10 @@ class QueryError(InputError):
 
     status = 400
 
+    def lines(self) -> list[str]:
+        """One line (a parser's message spans several)."""
+        return [" ".join(" ".join(super().lines()).split())]
+
 
 class QuerySyntaxError(QueryError):
     """The text is not a SPARQL 1.1 query (or is beyond this service's limits)."""

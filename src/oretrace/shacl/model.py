@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..errors import InputError
+
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -30,7 +32,7 @@ VIOLATION, WARNING, INFO = sh("Violation"), sh("Warning"), sh("Info")
 SEVERITY_ORDER = {VIOLATION: 0, WARNING: 1, INFO: 2}
 
 
-class ShapesError(Exception):
+class ShapesError(InputError):
     """The shapes graph is not usable (a malformed path, list or parameter)."""
 
 
