@@ -193,7 +193,7 @@ def test_sparql_is_the_same_and_read_only(modes, endpoint, store):
 def test_oretrace_app_endpoint_in_a_browser(built, endpoint, store, tmp_path):
     """`oretrace app --endpoint URL` with no build at all: the overview counts and the supply-chain map come from the endpoint."""
     pw = pytest.importorskip("playwright.sync_api")
-    from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, wait_idle
+    from browser import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is absent")

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
 
 from conftest import ROOT
 

@@ -521,7 +521,7 @@ def html_escape(s):
 @pytest.mark.browser
 def test_entity_page_in_a_browser_runs_no_script(hostile_server):
     pw = pytest.importorskip("playwright.sync_api")
-    from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS
+    from browser import CHROMIUM, CHROMIUM_ARGS
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is absent")
