@@ -45,6 +45,7 @@ class Reader:
         self.flow_ends: dict[str, list[tuple[str, str, str, int, str]]] = {}  # flow iri -> [(role, value, file, line, sid)]
         self.deprecated: dict[str, tuple[str | None, str, int, str]] = {}  # ref -> (replaced_by, file, line, sid)
         self.observations: list[tuple[Node, str, str]] = []  # declared observation nodes, file, statement
+        self.made_by: dict[str, tuple[str, int, str, str]] = {}  # reference source -> (file, line, curator, curated_on)
         self._t_progress = time.monotonic()
 
     # ---------------------------------------------------------------- helpers
@@ -182,6 +183,12 @@ class Reader:
         v = self.file_fields(fmt.SOURCE_FILE, f, doc, raw=("source", "cited_sources", "statements"))
         head = doc.get("source") if isinstance(doc.get("source"), dict) else {}
         defaults = {"source": head.get("id"), "curator": v.get("curator"), "curated_on": v.get("curated_on")}
+        if head.get("id") in labels.REFERENCE_SOURCES:
+            # the curator and date of the statements the reader makes from this reference
+            line = line_of(doc, "curator") if "curator" in doc else 1
+            self.made_by[head["id"]] = (f, line, str(v.get("curator") or ""), str(v.get("curated_on") or ""))
+            if v.get("curator"):
+                self.references.append((str(v["curator"]), f, line, "", OT + "Curator"))
         self.statement_list(f, doc, "statements", lambda m: self.read_statement(f, m, defaults))
 
     def statement_list(self, f: str, doc: dict, key: str, read) -> None:
