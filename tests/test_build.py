@@ -170,3 +170,19 @@ def test_an_empty_import_gives_the_same_graph_as_none(tmp_path):
         ox.NamedNode("https://w3id.org/oretrace/ontology#Statement"), ox.NamedNode(iris.provenance_graph)))
     assert ox.Quad(statement, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
                    ox.NamedNode("http://www.w3.org/ns/prov#Entity"), ox.NamedNode(iris.inferred_graph)) in st
+
+
+def test_progress_steps_are_the_declared_stages(minimal_project, tmp_path, capsys, monkeypatch):
+    """One numbered line per stage of build.STAGES that is on; the reconciliation stage is off by
+    default, and when asked for without its module it says so and the build goes on."""
+    real = build_mod.importlib.util.find_spec
+    monkeypatch.setattr(build_mod.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "oretrace.reconcile" else real(name, *a))
+    for reconcile in (False, True):
+        r = build_mod.build(Settings(root=minimal_project, build=tmp_path / str(reconcile)), reconcile=reconcile)
+        err = capsys.readouterr().err
+        steps = [line for line in err.splitlines() if line.startswith("[")]
+        assert ("skipped: oretrace.reconcile is not part of this checkout" in err) == reconcile
+        titles = [s.title for s in build_mod.STAGES if s.name != "reconcile" or reconcile]
+        assert steps == [f"[{i}/{len(titles)}] {t}" for i, t in enumerate(titles, 1)]
+        assert set(r.timings) == {s.name for s in build_mod.STAGES if s.name != "reconcile" or reconcile}

@@ -341,7 +341,7 @@ def test_inferred_members(store, iris):
 
 def test_graph_inventory_matches_a_count_of_the_store(store, iris):
     """The query reads the VoID partitions the build recorded: they must equal a live count of every quad."""
-    from oretrace.build import graph_partitions, graph_partitions_by_query
+    from oretrace.describe import graph_partitions, graph_partitions_by_query
 
     kinds = {r["kind"]: (int(r["graphs"]), int(r["triples"])) for r in run(store, iris, "graph-inventory")}
     assert kinds == graph_partitions_by_query(store) == graph_partitions(store, iris)

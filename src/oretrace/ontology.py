@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError
-from .vocab import DCTERMS, OT, OWL, PREFIXES, RDF, RDFS, SKOS
+from .vocab import DCTERMS, OT, OWL, PREFIXES, RDFS, SKOS
 
 
 @dataclass

@@ -501,15 +501,6 @@ def prefixes(text: str) -> tuple[set[str], set[str]]:
     return declared, used
 
 
-def mask(text: str) -> str:
-    """The decoded text with its strings, IRIs and comments blanked out (same length and line breaks)."""
-    out = [c if c in "\r\n" else " " for c in text]
-    for t in tokenize(text):
-        if t.kind not in (STRING, IRI):
-            out[t.start:t.end] = text[t.start:t.end]
-    return "".join(out)
-
-
 def group_end(toks: list[Token], k: int) -> int | None:
     """The index of the token that closes the bracket opened at toks[k]."""
     close = {"{": "}", "(": ")", "[": "]"}[toks[k].text]

@@ -19,7 +19,6 @@ UNIT = "http://qudt.org/vocab/unit/"
 SH = "http://www.w3.org/ns/shacl#"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
-WGS84 = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 
 PREFIXES = {
     "ot": OT, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS,

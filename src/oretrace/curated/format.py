@@ -12,11 +12,10 @@ reference or an ontology individual; datatype property: its range).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 

@@ -45,10 +45,6 @@ class RowError:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class BadRow(Exception):
-    """One row cannot be imported; the message says what and how to fix it."""
-
-
 @dataclass
 class DatasetInfo:
     """The dataset an import comes from, described as a source in the provenance graph."""

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from .model import _RANGES, LEXICAL, XSD, ShapesError, sh, term_sparql
 from .plan import _TYPE_OF, RATIO, SMALL, Check, Focus, ShapeQueries, merge_prefixes
 
-# the lexical forms of the datatypes model.well_formed checks, for REGEX (Python's `$` also
+# the lexical forms of the datatypes model.LEXICAL lists, for REGEX (Python's `$` also
 # matches before a final newline, hence the optional \n)
 _LEXICAL_SPARQL = {dt: f"^(?:{rx})\n?$" for dt, rx in LEXICAL.items()}
 
