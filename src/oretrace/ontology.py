@@ -56,6 +56,18 @@ class Ontology:
         return iri if iri in pool else None
 
 
+def reachable(start: str, neighbours) -> set[str]:
+    """`start` and everything reachable from it through `neighbours(node)` (the superclasses of a
+    class, the sub-properties of a property...)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for n in neighbours(todo.pop()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
 def load(ontology_dir: Path) -> Ontology:
     """Read every *.ttl file of the ontology folder."""
     files = sorted(Path(ontology_dir).glob("*.ttl"))
@@ -111,13 +123,7 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
         if ind in onto.classes or ind in onto.object_properties or ind in onto.datatype_properties:
             del onto.individuals[ind]
     for c in onto.classes:
-        seen, todo = {c}, [c]
-        while todo:
-            for parent in sub.get(todo.pop(), ()):
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        onto.superclasses[c] = seen
+        onto.superclasses[c] = reachable(c, lambda x: sub.get(x, ()))
     # blank nodes get stable labels, so that two builds write the same bytes
     canon = to_canonical_graph(g)
     onto.nquads = "".join(sorted(line + "\n" for line in canon.serialize(format="nt").splitlines() if line.strip()))

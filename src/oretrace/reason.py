@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from .errors import InputError
-from .ontology import Ontology
+from .ontology import Ontology, reachable
 from .vocab import OWL, RDF
 
 _TYPE = RDF + "type"
@@ -111,14 +111,7 @@ def infer(onto: Ontology, asserted: Iterable[ox.Quad]) -> list[ox.Triple]:
         raise InconsistencyError(culprits, f"the graph is inconsistent ({e}); statements involved: {', '.join(culprits) or 'not isolated'}") from None
 
     def ancestors(c: str) -> set[str]:
-        seen, todo = {c}, [c]
-        while todo:
-            x = todo.pop()
-            for p in supers.get(x, set()) | onto.superclasses.get(x, {x}):
-                if p not in seen:
-                    seen.add(p)
-                    todo.append(p)
-        return seen
+        return reachable(c, lambda x: supers.get(x, set()) | onto.superclasses.get(x, {x}))
 
     asserted_types: dict[str, set[str]] = defaultdict(set)
     for t in data_triples:

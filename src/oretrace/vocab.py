@@ -82,25 +82,12 @@ class IRIs:
     def graph(self, name: str) -> str:
         return f"{self.base}/graph/{name}"
 
-    @property
-    def provenance_graph(self) -> str:
-        return self.graph("provenance")
-
-    @property
-    def ontology_graph(self) -> str:
-        return self.graph("ontology")
-
-    @property
-    def inferred_graph(self) -> str:
-        return self.graph("inferred")
-
-    @property
-    def validation_graph(self) -> str:
-        return self.graph("validation")
-
-    @property
-    def metadata_graph(self) -> str:
-        return self.graph("metadata")
+    # the named graphs the build makes
+    provenance_graph = property(lambda self: self.graph("provenance"))
+    ontology_graph = property(lambda self: self.graph("ontology"))
+    inferred_graph = property(lambda self: self.graph("inferred"))
+    validation_graph = property(lambda self: self.graph("validation"))
+    metadata_graph = property(lambda self: self.graph("metadata"))
 
     @property
     def dataset(self) -> str:

@@ -92,12 +92,13 @@ class CoreComponents(ShapeQueries):
         return []
 
     # -- 4.2 cardinality
+    def _counts(self, local) -> list[int]:
+        """The bounds a property shape gives (a node shape's are ignored)."""
+        return [int(n.value) for n in self.objs(local)] if self.path else []
+
     def c_minCount(self):
-        if not self.path:
-            return []
         out = []
-        for n in self.objs("minCount"):
-            k = int(n.value)
+        for k in self._counts("minCount"):
             if k <= 0:
                 continue
             rows = (lambda sols: [self.res("MinCount", r["this"]) for r in sols])
@@ -111,11 +112,8 @@ class CoreComponents(ShapeQueries):
         return out
 
     def c_maxCount(self):
-        if not self.path:
-            return []
         out = []
-        for n in self.objs("maxCount"):
-            k = int(n.value)
+        for k in self._counts("maxCount"):
             if self.hash_path:
                 # candidates: more than k statements (a triple may be in several graphs)
                 cand = f"{{ SELECT ?this WHERE {{ ?this {self.path} ?_v }} GROUP BY ?this HAVING (COUNT(*) > {k}) }}"
