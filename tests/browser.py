@@ -36,24 +36,36 @@ def running_app(root: Path, build_dir: Path, endpoint: str | None = None):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (proc.stdout.read().decode() if proc.stdout else ""))
-            time.sleep(0.3)
+        wait_for(url + "/_stcore/health", proc, "streamlit")
         yield url
     finally:
-        proc.terminate()
+        stop(proc)
+
+
+def wait_for(url: str, proc: subprocess.Popen, what: str, seconds: float = 60) -> None:
+    """Wait until `url` answers 200, or fail with what the process `proc` printed."""
+    deadline = time.time() + seconds
+    while True:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout and proc.poll() is not None else ""
+            raise RuntimeError(f"{what} did not start (exit code {proc.poll()}):\n{out}")
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server the test started: terminate, then kill if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
