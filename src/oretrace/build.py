@@ -22,6 +22,9 @@ without an empty import and compares the dumps byte for byte).
     describe   VoID (void.ttl and the void graph), manifest.json -> version, manifest
     publish    the release becomes build/current                -> release
 
+`describe` follows `dump` because the description lists the dumps with their checksums, and the
+version is a hash of them.
+
 What is classified. HermiT classifies the curated entities and sources; the SPARQL rules
 (rules.py) classify everything else that is typed in the store: imported data, the metadata of
 statements and citations in the provenance graph, the build's descriptions of its graphs. So

@@ -8,7 +8,8 @@ inconsistent graph raises `InconsistencyError` naming the statements that togeth
 HermiT reads RDF/XML written by pyoxigraph (owlready2 cannot read Turtle) and is run through
 its command line, the same jar and Java settings that owlready2's `sync_reasoner_hermit` uses;
 its output (SubClassOf and Type axioms) is parsed here. Statement and citation metadata in the
-provenance graph are left out: they are checked by SHACL, not classified.
+provenance graph are left out (they would double HermiT's time): the build's SPARQL rules classify
+them (build.py, rules.py).
 """
 
 from __future__ import annotations
