@@ -17,8 +17,8 @@ without an empty import and compares the dumps byte for byte).
     index      lookup tables for the catalogue                  -> tables
     validate   the SHACL report (left out with validation=False) -> report
     reconcile  reconciled balances (off by default)             -> reconciled
-    count      starts, beside the dumps, the counts of the store -> counting
-    dump       dataset.nq, TriG, Turtle, JSON-LD                -> dumps, left_out, counts
+    dump       dataset.nq, TriG, Turtle, JSON-LD; the counts of the
+               store, made while dataset.nq is copied           -> dumps, left_out, counts
     describe   VoID (void.ttl and the void graph), manifest.json -> version, manifest
     publish    the release becomes build/current                -> release
 
@@ -93,8 +93,8 @@ def make_rdf(curation: curated.Curation, onto: ontology.Ontology, iris: IRIs, pr
 
 @dataclass
 class ImportLoad:
-    """The bulk load of the imports, running beside the reasoner; `done` ends with the rules'
-    schema and the superclass closure the stream was read through."""
+    """The bulk load of the imports, running beside the reasoner (`done`), through the superclass
+    closure of the rules' schema."""
 
     files: list[tuple[str, Path]]
     readers: list[dumps_mod.ImportReader] = field(default_factory=list)
@@ -116,14 +116,13 @@ class ImportLoad:
 
 def start_imports(store: ox.Store, imports: list[tuple[str, Path]], onto: ontology.Ontology, asserted: list[ox.Quad],
                   iris: IRIs, staging: Path, pool: ThreadPoolExecutor, progress: Progress) -> dict:
-    load = ImportLoad(imports)
+    load = ImportLoad(imports, schema=rules.schema(onto.nquads))
+    load.closure = closure = rules.TypeClosure(load.schema, iris.ontology_graph, iris.inferred_graph)
+    # the curated subjects are watched, so that their superclass types are written once
+    closure.watch = {f"<{q.subject.value}>".encode() for q in asserted if isinstance(q.subject, ox.NamedNode)}
 
     def run() -> None:
         t = time.perf_counter()
-        load.schema = rules.schema(onto.nquads)
-        load.closure = closure = rules.TypeClosure(load.schema, iris.ontology_graph, iris.inferred_graph)
-        # the curated subjects are watched, so that their superclass types are written once
-        closure.watch = {f"<{q.subject.value}>".encode() for q in asserted if isinstance(q.subject, ox.NamedNode)}
         for _, path in imports:
             reader = dumps_mod.ImportReader(path, closure, staging / f".closure-{len(load.readers)}.nq", load.head_sha)
             load.readers.append(reader)
@@ -249,21 +248,20 @@ def reconcile(settings: Settings, store: ox.Store, iris: IRIs, progress: Progres
     return {"reconciled": quads}
 
 
-def start_count(store: ox.Store, iris: IRIs, pool: ThreadPoolExecutor, full_max: int, progress: Progress) -> dict:
-    progress.done("counting beside the dumps")
-    return {"counting": pool.submit(describe.count, store, iris, full_max)}
-
-
 def dump(store: ox.Store, staging: Path, loading: ImportLoad, loaded: Loaded, rules_nq: Path, rules_stats: dict,
-         tables: list[ox.Quad], report: list[ox.Quad], reconciled: list[ox.Quad], counting: Future, full_max: int,
-         iris: IRIs, progress: Progress) -> dict:
+         tables: list[ox.Quad], report: list[ox.Quad], reconciled: list[ox.Quad], pool: ThreadPoolExecutor,
+         full_max: int, iris: IRIs, progress: Progress) -> dict:
     ig = ox.NamedNode(iris.inferred_graph)
     made = loaded.quads + tables + report + reconciled
     if loaded.exact:  # the types the stream gave are in dataset.nq already
         quads = [q for q in made if q.graph_name != ig or (q.subject.value, q.object.value) not in loaded.again]
     else:  # the inferred graph is written from the store
         quads = [q for q in made if q.graph_name != ig]
-    records = {"dataset.nq": dumps_mod.write_dataset(staging, store, loading.readers, loading.head_sha, quads,
+    tail = dumps_mod.write_tail(staging, quads)
+    # the store is counted while dataset.nq is copied together (by the kernel, mostly): after the
+    # sorting above, so that the two do not take turns at Python's lock
+    counting = pool.submit(describe.count, store, iris, full_max)
+    records = {"dataset.nq": dumps_mod.write_dataset(staging, store, loading.readers, loading.head_sha, tail,
                                                      rules_nq, loaded.exact, ig)}
     for p in [rules_nq] + [r.spool for r in loading.readers]:
         p.unlink()
@@ -343,7 +341,6 @@ STAGES = (
     Stage("index", "indexing repeated values", make_index, ("tables",)),
     Stage("validate", "validating with the SHACL rules", validate, ("report",), option="validation"),
     Stage("reconcile", "reconciling material balances", reconcile, ("reconciled",), option="reconcile"),
-    Stage("count", "counting the graphs", start_count, ("counting",)),
     Stage("dump", "writing dumps", dump, ("dumps", "left_out", "counts")),
     Stage("describe", "describing the dataset (VoID, manifest)", describe_dataset, ("version", "manifest"),
           drops=("store",)),
@@ -367,7 +364,7 @@ def build(settings: Settings, quiet: bool = False, pending_imports: dict[str, Pa
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     staging = store_mod.staging_dir(settings)
-    # one thread beside the main one: the bulk load of the imports, then the counts
+    # one thread beside the main one: the bulk load of the imports, then the counts of the store
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oretrace-build")
     values = {"settings": settings, "iris": IRIs(settings.base), "progress": progress, "timings": timings,
               "staging": staging, "pool": pool, "imports": import_files(settings, pending_imports),

@@ -137,14 +137,20 @@ def _graph_as_nquads(st: ox.Store, graph: ox.NamedNode, out: Path) -> None:
     nt.unlink()
 
 
-def write_dataset(staging: Path, st: ox.Store, readers: list[ImportReader], head_sha, quads: list[ox.Quad],
+def write_tail(staging: Path, quads: list[ox.Quad]) -> Path:
+    """The part of dataset.nq the build made in Python, sorted, in a file of its own."""
+    tail = staging / ".curated.nq"
+    ox.serialize(sorted_quads(quads), str(tail), format=ox.RdfFormat.N_QUADS)
+    return tail
+
+
+def write_dataset(staging: Path, st: ox.Store, readers: list[ImportReader], head_sha, tail: Path,
                   rules_nq: Path, exact: bool, inferred_graph: ox.NamedNode) -> dict:
     """Write dataset.nq (see the module's docstring): `readers` are the import files as the loader
-    read them and `head_sha` the hash of what they gave it; `quads` the quads the build made in
-    Python, less those the stream already gave (`exact`) or outside the inferred graph (not
-    `exact`); `rules_nq` the rules' conclusions. Return the dump's record."""
-    path, tail = staging / "dataset.nq", staging / ".curated.nq"
-    ox.serialize(sorted_quads(quads), str(tail), format=ox.RdfFormat.N_QUADS)
+    read them and `head_sha` the hash of what they gave it; `tail` (write_tail) the quads the
+    build made in Python, less those the stream already gave (`exact`) or outside the inferred
+    graph (not `exact`); `rules_nq` the rules' conclusions. Return the dump's record."""
+    path = staging / "dataset.nq"
     if exact:
         with open(path, "wb", buffering=0) as w:
             _splice([part for r in readers for part in r.parts], w)
