@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -217,7 +218,7 @@ def test_sparql_refuses_updates_and_explains_errors(env, store):
     assert any("only reads" in e.value for e in at.error)
     at = page("sparql", q="SELECT ?s WHERE { ?s ?p }")
     assert any("not valid SPARQL" in e.value for e in at.error)
-    assert len(appdata.connect(env)._store) == before
+    assert len(appdata.connect(env).backend.store) == before
 
 
 def test_user_queries_are_capped_and_time_limited(env):
@@ -296,3 +297,94 @@ def test_catalogue_query_loads_from_its_permalink_and_runs(env):
     at = page("sparql", name=name)
     assert not at.error, [e.value for e in at.error]
     assert any("row" in m.value or "triple" in m.value or "Answer" in m.value for m in [*at.markdown, *at.success])
+
+
+# ------------------------------------------------------------------ a graph that cannot be read: plain messages, never a traceback
+def dead_url() -> str:
+    from oretrace.serve import free_port
+
+    return f"http://127.0.0.1:{free_port()}/query"  # nothing listens there
+
+
+PAGE_VISITS = [("overview", {}), ("chain", {}), ("chain", {"material": "all"}), ("entity", {}), ("entity", {"q": "zinc"}),
+               ("entity", {"iri": "https://w3id.org/oretrace/id/site/nyrstar-auby"}), ("findings", {}), ("sources", {}),
+               ("sources", {"source": "https://w3id.org/oretrace/id/source/x"}), ("sparql", {}),
+               ("sparql", {"q": "SELECT * WHERE { ?s ?p ?o } LIMIT 3"}), ("sparql", {"name": "site-operator-owner"})]
+
+
+@pytest.fixture(params=["dead", "slow", "failing"])
+def broken_endpoint(request, built, tmp_path, monkeypatch):
+    from test_hostile import Listener
+
+    stub = None
+    if request.param == "dead":
+        url = dead_url()
+    else:
+        stub = Listener({"slow": "never", "failing": "500"}[request.param])
+        url = stub.url + "query"
+    monkeypatch.setenv("ORETRACE_ROOT", str(built.root))
+    monkeypatch.setenv("ORETRACE_BUILD", str(tmp_path / "no-build"))
+    monkeypatch.setenv("ORETRACE_ENDPOINT", url)
+    monkeypatch.setenv("ORETRACE_TIMEOUT", "1")
+    yield request.param
+    if stub:
+        stub.close()
+
+
+def plain_messages(at: AppTest) -> list[str]:
+    import ui
+
+    msgs = [e.value for e in at.error]
+    assert not any(ui.INTERNAL in m or "Traceback" in m for m in msgs), msgs
+    return msgs
+
+
+@pytest.mark.parametrize("view,params", PAGE_VISITS, ids=[f"{v}-{'-'.join(p) or 'plain'}" for v, p in PAGE_VISITS])
+def test_a_graph_that_cannot_be_read_gives_a_plain_message(broken_endpoint, view, params):
+    at = page(view, **params)
+    msgs = plain_messages(at)
+    if (view, params) in (("entity", {}), ("sparql", {})):
+        return  # an empty search box or editor reads nothing from the graph
+    assert msgs, f"{view} with a {broken_endpoint} endpoint says nothing"
+    assert any(w in m for m in msgs for w in ("cannot be reached", "answered 500", "did not answer", "longer than")), msgs
+
+
+@pytest.fixture(scope="module")
+def empty_build(tmp_path_factory):
+    """A build of the ontology alone: no curated statement, no source, no flow."""
+    root = tmp_path_factory.mktemp("empty-project")
+    for d in ("ontology", "shapes", "queries"):
+        shutil.copytree(Path(__file__).resolve().parents[1] / d, root / d)
+    (root / "data").mkdir()
+    build_dir = root / "build"
+    r = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(root), "build", "-q"],
+                       env=dict(os.environ, ORETRACE_BUILD=str(build_dir)), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return root, build_dir
+
+
+@pytest.mark.parametrize("view,params", PAGE_VISITS, ids=[f"{v}-{'-'.join(p) or 'plain'}" for v, p in PAGE_VISITS])
+def test_an_empty_graph_gives_plain_pages(empty_build, monkeypatch, view, params):
+    root, build_dir = empty_build
+    monkeypatch.setenv("ORETRACE_ROOT", str(root))
+    monkeypatch.setenv("ORETRACE_BUILD", str(build_dir))
+    monkeypatch.delenv("ORETRACE_ENDPOINT", raising=False)
+    at = page(view, **params)
+    plain_messages(at)
+    assert at.title or at.error
+
+
+def test_no_build_at_all_gives_a_plain_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORETRACE_ROOT", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv("ORETRACE_BUILD", str(tmp_path / "none"))
+    monkeypatch.delenv("ORETRACE_ENDPOINT", raising=False)
+    for view, params in PAGE_VISITS:
+        at = page(view, **params)
+        assert any("oretrace build" in m for m in plain_messages(at)), view
+
+
+def test_an_iri_that_is_not_http_is_text_in_results(env):
+    at = page("sparql", q='SELECT ?x WHERE { VALUES ?x { <javascript:alert(1)> <https://example.org/ok> } }')
+    body = html_of(at)
+    assert 'href="javascript' not in body.lower() and "javascript:alert(1)" in body
+    assert 'href="https://example.org/ok"' in body

@@ -25,6 +25,7 @@ def search_box(g) -> None:
                                  f"{ui.esc(labels.get(h['type'], '') if h['type'] else '')}</span></li>" for h in hits) + "</ul>")
 
 
+@ui.page
 def render() -> None:
     g = ui.graph()
     iri = st.query_params.get("iri")

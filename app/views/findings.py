@@ -9,6 +9,7 @@ import streamlit as st
 import ui
 
 
+@ui.page
 def render() -> None:
     g = ui.graph()
     ui.header("Findings", "What is missing or contradicted, and which statements to fix.")

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 
 
+@ui.page
 def render() -> None:
     g = ui.graph()
     ui.header("oretrace", "An open knowledge graph of critical-mineral supply chains, with a source for every fact.")
@@ -16,7 +17,7 @@ def render() -> None:
                                        ("Sites", "sites"), ("Flows", "flows"), ("Materials", "materials")]):
         col.metric(name, f"{counts[key]:,}")
     v = g.validation_summary()
-    where = f"SPARQL endpoint {g.endpoint}" if g.endpoint else "embedded store of the last build"
+    where = g.where
     if not v["present"]:
         status = "no validation report in this graph (run `oretrace validate` or rebuild)"
     elif v["total"] == 0:

@@ -1,26 +1,25 @@
 """What the Streamlit app reads from the graph, through `oretrace.query` / `oretrace.store` only.
 
-`connect(settings, endpoint)` gives a `Graph` over the embedded store of the last build or over any
-SPARQL 1.1 endpoint; every method answers with plain Python values (strings, numbers, dicts), so
-the pages never touch RDF terms. User-written SPARQL goes through `run_user_query`: read-only,
-time-limited and capped, with errors in plain words.
+`connect(settings, endpoint)` gives a `Graph` over a query backend (`oretrace.backend`): the embedded
+store of the last build or any SPARQL 1.1 endpoint, both through the one `run(text, timeout, cap)`;
+every method answers with plain Python values (strings, numbers, dicts), so the pages never touch
+RDF terms. User-written SPARQL goes through `run_user_query`: the read-only policy of
+`oretrace.sparqltext`, time-limited and capped. Every failure is an `AppError` in plain words.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import re
-from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from . import query, store
+from . import backend, query, sparqltext, store
 from .config import Settings
 from .vocab import DCTERMS, OT, PREFIXES, PROV, QUDT, RDF, RDFS, SH, SKOS, IRIs
 
-# Query forms that only read; anything else (INSERT, DELETE, LOAD, CLEAR, DROP, ...) is refused.
-READ_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+READ_FORMS = sparqltext.FORMS  # query forms that only read; anything else is refused by the policy
+DEFAULT_TIMEOUT = 30.0  # seconds one of the app's own queries may take
 TONNES = {"http://qudt.org/vocab/unit/TONNE": 1.0, "http://qudt.org/vocab/unit/KiloTONNE": 1000.0,
           "http://qudt.org/vocab/unit/KiloGM": 0.001, "http://qudt.org/vocab/unit/GM": 1e-6}
 
@@ -96,116 +95,53 @@ json_term = query.term_from_json
 
 
 # ------------------------------------------------------------------ user queries
-@dataclass
-class UserResult:
-    """A user query's result, capped; `truncated` says rows were cut at the cap."""
-
-    form: str
-    columns: list[str] = field(default_factory=list)
-    rows: list[list] = field(default_factory=list)  # pyoxigraph terms or None
-    boolean: bool | None = None
-    triples: list | None = None
-    truncated: bool = False
-    seconds: float = 0.0
-
-
-_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
-
-
-def _skeleton(text: str) -> str:
-    """The query with comments removed and every string and IRI emptied, so keywords can be read safely."""
-    def repl(m):
-        t = m.group(0)
-        return " " if t.startswith("#") else ('""' if t[0] in "\"'" else "<>")
-    return _TOKENS.sub(repl, text)
-
-
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT, DESCRIBE, or the first keyword of an update (INSERT, DELETE, ...)."""
-    body = re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)\s*)*", "", _skeleton(text))
-    m = re.match(r"\s*(\w+)", body)
-    return m.group(1).upper() if m else ""
+UserResult = query.Result  # a user query's result: form, rows or boolean or triples, `truncated` at the cap, seconds
 
 
 def check_read_only(text: str) -> str:
-    """The query form, or AppError in plain words if the text would change data or is empty."""
-    form = query_form(text)
-    if not form:
-        raise AppError("The query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
-    if form not in READ_FORMS:
-        raise AppError(f"This is a SPARQL Update ({form}). The app only reads the graph: "
-                       "write a SELECT, ASK, CONSTRUCT or DESCRIBE query instead.")
-    if re.search(r"(?i)\b(INSERT|DELETE)\s+(DATA\s*)?(WHERE\s*)?\{|\b(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\s+(SILENT\s+)?(GRAPH|DEFAULT|NAMED|ALL|<)",
-                 _skeleton(text)):
-        raise AppError("The query contains a SPARQL Update operation. The app only reads the graph.")
-    return form
+    """The query form, or AppError in plain words if the text is not a read-only SPARQL query."""
+    try:
+        return sparqltext.check(query.with_prefixes(text)).form
+    except query.QueryError as e:
+        raise AppError(plain_error(e)) from None
 
 
-def plain_error(msg: str) -> str:
-    """A parser or endpoint message turned into a short sentence for the user."""
-    m = re.search(r"error at (\d+):(\d+):?\s*([^\n'\"]*)", msg)
+def plain_error(e) -> str:
+    """A query error (or a parser's or endpoint's message) as a short paragraph for the user."""
+    msg = str(e)
+    if isinstance(e, sparqltext.QueryRefused):
+        if msg.startswith("read-only"):
+            return ("This is a SPARQL Update. The app only reads the graph: write a SELECT, ASK, CONSTRUCT or "
+                    "DESCRIBE query instead.")
+        return f"The query was refused: {msg}"
+    if isinstance(e, backend.QueryTimeout) and "did not answer" in msg:
+        return f"The graph cannot be read: {msg}."
+    if isinstance(e, backend.QueryTimeout):
+        return f"The query took too long and was stopped ({msg}). Add a LIMIT or narrow the patterns."
+    if isinstance(e, backend.Busy):
+        return f"The SPARQL endpoint is busy ({msg}). Try again in a moment."
+    if isinstance(e, backend.Unreachable):
+        return f"The graph cannot be read: {msg}"
+    m = re.search(r"(?:error at|at line) (\d+)(?::|, column )(\d+):?\s*([^\n]*)", msg)
     if m:
         detail = m.group(3).strip()
         return f"The query is not valid SPARQL near line {m.group(1)}, column {m.group(2)}" + (f": {detail[:300]}" if detail else ".")
-    if "syntax" in msg.lower() or "QueryBadFormed" in msg:
-        detail = msg.split("Response:", 1)[-1] if "Response:" in msg else msg.split(":", 1)[-1]
-        return f"The query is not valid SPARQL. {detail.strip()[:300]}"
+    if isinstance(e, sparqltext.QuerySyntaxError) or "syntax" in msg.lower():
+        return f"The query is not valid SPARQL. {msg.split(':', 1)[-1].strip()[:300]}"
     return msg[:400]
-
-
-def _store_worker(path: str, text: str, cap: int, conn) -> None:
-    """Run one query in a child process on a read-only store; send back JSON."""
-    try:
-        st = ox.Store.read_only(path)
-        res = st.query(text, use_default_graph_as_union=True)
-        if isinstance(res, ox.QueryBoolean):
-            out = {"boolean": bool(res)}
-        elif isinstance(res, ox.QuerySolutions):
-            cols = [v.value for v in res.variables]
-            rows, truncated = [], False
-            for sol in res:
-                if len(rows) >= cap:
-                    truncated = True
-                    break
-                rows.append([term_json(sol[c]) for c in cols])
-            out = {"columns": cols, "rows": rows, "truncated": truncated}
-        else:
-            triples, truncated = [], False
-            for t in res:
-                if len(triples) >= cap:
-                    truncated = True
-                    break
-                triples.append(t)
-            out = {"nt": ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(), "truncated": truncated}
-        conn.send(json.dumps(out))
-    except SyntaxError as e:
-        conn.send(json.dumps({"error": plain_error(f"syntax: {e}")}))
-    except Exception as e:  # noqa: BLE001 - every failure goes back to the user as words
-        conn.send(json.dumps({"error": plain_error(str(e))}))
-    finally:
-        conn.close()
 
 
 # ------------------------------------------------------------------ the graph
 class Graph:
-    """Read access to one oretrace graph (embedded store or SPARQL endpoint)."""
+    """Read access to one oretrace graph through a query backend (embedded store or SPARQL endpoint)."""
 
-    def __init__(self, settings: Settings, endpoint: str | None = None):
+    def __init__(self, settings: Settings, backend_: backend.Backend):
         self.settings = settings
         self.iris = IRIs(settings.base)
-        self.endpoint = endpoint
-        self._store = None
-        self.manifest: dict = {}
-        if endpoint:
-            self.where = endpoint
-        else:
-            try:
-                self.release = store.current_release(settings)
-                self.manifest = store.manifest(settings)
-                self._store = store.open_store(settings)
-            except store.NoBuildError as e:
-                raise AppError(str(e)) from None
-            self.where = str(self.release)
+        self.backend = backend_
+        self.endpoint = backend_.endpoint
+        self.where = backend_.label
+        self.manifest: dict = backend_.manifest
 
     @property
     def version(self) -> str:
@@ -216,10 +152,12 @@ class Graph:
 
     # ---------------------------------------------------------- raw access
     def run(self, text: str) -> query.Result:
-        text = query.with_prefixes(text)
-        if self.endpoint:
-            return query.run_endpoint(self.endpoint, text)
-        return query.run_store(self._store, text)
+        """One of the app's own queries (an endpoint backend stops it at its own time limit); a failure
+        becomes AppError in plain words."""
+        try:
+            return self.backend.run(query.with_prefixes(text))
+        except query.QueryError as e:
+            raise AppError(plain_error(e)) from None
 
     def select(self, text: str) -> list[dict]:
         """Rows of a SELECT as dicts of plain values."""
@@ -228,50 +166,13 @@ class Graph:
 
     def run_user_query(self, text: str, timeout: float = 10.0, cap: int = 5000) -> UserResult:
         """A user's query: refused unless read-only, stopped after `timeout` s, cut at `cap` rows."""
-        import time
-
-        form = check_read_only(text)
-        text = query.with_prefixes(text)
-        t0 = time.perf_counter()
-        if self.endpoint:
-            try:
-                res = query.run_endpoint(self.endpoint, text, timeout=int(max(1, timeout)))
-            except query.QueryError as e:
-                raise AppError(plain_error(str(e))) from None
-            out = UserResult(form, res.columns, res.rows[:cap], res.boolean, res.triples,
-                             truncated=len(res.rows) > cap)
-            if out.triples is not None and len(out.triples) > cap:
-                out.triples, out.truncated = out.triples[:cap], True
-            out.seconds = time.perf_counter() - t0
-            return out
-        ctx = mp.get_context("fork")
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_store_worker, args=(str(self.release / "store"), text, cap, child), daemon=True)
-        proc.start()
-        child.close()
         try:
-            if not parent.poll(timeout):
-                raise AppError(f"The query ran longer than {timeout:g} s and was stopped. "
-                               "Add a LIMIT or narrow the patterns.")
-            data = json.loads(parent.recv())
-        except EOFError:
-            raise AppError("The query stopped without an answer (it may have used too much memory).") from None
-        finally:
-            if proc.is_alive():
-                proc.kill()
-            proc.join(2)
-            parent.close()
-        if "error" in data:
-            raise AppError(data["error"])
-        out = UserResult(form, seconds=time.perf_counter() - t0, truncated=data.get("truncated", False))
-        if "boolean" in data:
-            out.boolean = data["boolean"]
-        elif "columns" in data:
-            out.columns = data["columns"]
-            out.rows = [[json_term(c) for c in row] for row in data["rows"]]
-        else:
-            out.triples = list(ox.parse(data["nt"], format=ox.RdfFormat.N_TRIPLES))
-        return out
+            return self.backend.run(query.with_prefixes(text), timeout=timeout, cap=cap)
+        except backend.QueryTimeout:
+            raise AppError(f"The query ran longer than {timeout:g} s and was stopped. Add a LIMIT or narrow the "
+                           "patterns.") from None
+        except query.QueryError as e:
+            raise AppError(plain_error(e)) from None
 
     # ---------------------------------------------------------- labels
     def labels(self, iris) -> dict[str, str]:
@@ -279,8 +180,9 @@ class Graph:
         iris = sorted({i for i in iris if is_iri(i)})
         out: dict[str, str] = {}
         for i in range(0, len(iris), 400):
-            chunk = iris[i:i + 400]
-            vals = " ".join(f"<{x}>" for x in chunk if ">" not in x)
+            vals = " ".join(t for t in map(_iri_text, iris[i:i + 400]) if t)
+            if not vals:
+                continue
             for r in self.select(f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {vals} }} ?x <{RDFS}label> ?l . "
                                  f"FILTER(LANG(?l) = 'en' || LANG(?l) = '') }}"):
                 out.setdefault(r["x"], r["l"])
@@ -290,7 +192,7 @@ class Graph:
 
     def short(self, iri: str) -> str:
         """A short name for an IRI: kind/slug for entities, prefix:name for vocabulary terms."""
-        return query.value_text(ox.NamedNode(iri), iris=self.iris) if is_iri(iri) else str(iri)
+        return sparqltext.shorten(iri, self.iris.base) if is_iri(iri) else str(iri)
 
     # ---------------------------------------------------------- overview
     def overview(self) -> dict:
@@ -642,6 +544,18 @@ class Graph:
             f"<{PROV}wasAttributedTo> ?c }} }} ORDER BY ?c")]
 
 
-def connect(settings: Settings, endpoint: str | None = None) -> Graph:
-    """The graph the app shows: the last build's store, or the given SPARQL endpoint."""
-    return Graph(settings, endpoint)
+def _iri_text(iri: str) -> str | None:
+    """An IRI written as a SPARQL term, or None if it is not a valid IRI."""
+    try:
+        return sparqltext.iri(iri)
+    except ValueError:
+        return None
+
+
+def connect(settings: Settings, endpoint: str | None = None, timeout: float | None = None) -> Graph:
+    """The graph the app shows: the last build's store, or the given SPARQL endpoint (AppError if neither)."""
+    t = DEFAULT_TIMEOUT if timeout is None else timeout
+    try:
+        return Graph(settings, backend.for_settings(settings, endpoint, timeout=t))
+    except store.NoBuildError as e:
+        raise AppError(str(e)) from None

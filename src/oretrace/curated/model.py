@@ -81,6 +81,8 @@ class Problem:
 class CurationError(InputError):
     """The curated files have problems; `problems` lists every one."""
 
+    prefix = ""
+
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.message))
         n = len(self.problems)
