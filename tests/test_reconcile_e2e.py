@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from oretrace.app_launcher import running_app, wait_idle
+from browser import running_app, wait_idle
 
 from conftest import ROOT
 from test_e2e_app import browser, page  # noqa: F401 - the launcher's browser and page fixtures
