@@ -36,6 +36,6 @@ def test_the_module_map_names_every_module():
     missing = [p.stem for p in src.glob("*.py") if p.stem != "__init__" and p.stem not in listed]
     missing += [p.name + "/" for p in src.iterdir() if (p / "__init__.py").is_file() and p.name + "/" not in
                 oretrace.__doc__]
-    for pkg in ("curated", "importers", "shacl"):
+    for pkg in ("curated", "importers", "shacl", "reconcile"):
         missing += [f"{pkg}/{p.stem}" for p in (src / pkg).glob("*.py") if p.stem != "__init__" and p.stem not in listed]
     assert not missing, f"add a line for each to src/oretrace/__init__.py: {missing}"

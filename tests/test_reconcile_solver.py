@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.linalg as sl
 
-from oretrace.reconcile import solver
+from oretrace.reconcile import factor
 from oretrace.reconcile.solver import (ADJUSTED, DETERMINED, FIXED, NOT_DETERMINABLE, NOT_REDUNDANT, Balance,
                                        Problem, ProblemError, Quantity, node, reconcile, solve)
 
@@ -289,12 +289,12 @@ def test_random_general_systems_match_the_closed_form(seed):
 @pytest.mark.parametrize("selected", [3e7, 0], ids=["selected-inverse", "solves"])
 def test_sparse_factorisation_path_matches_the_closed_form(seed, selected, monkeypatch):
     # the sparse LU factor, with the variances from Takahashi's selected inverse or from solves
-    monkeypatch.setattr(solver, "DENSE_FIRST", 2)
-    monkeypatch.setattr(solver, "SPARSE_FILL", 1.0)
-    monkeypatch.setattr(solver, "SELECTED_MAX_PAIRS", selected)
+    monkeypatch.setattr(factor, "DENSE_FIRST", 2)
+    monkeypatch.setattr(factor, "SPARSE_FILL", 1.0)
+    monkeypatch.setattr(factor, "SELECTED_MAX_PAIRS", selected)
     built = []
-    real = solver._SelectedInverse.of
-    monkeypatch.setattr(solver._SelectedInverse, "of", classmethod(lambda cls, lu: built.append(1) or real(lu)))
+    real = factor._SelectedInverse.of
+    monkeypatch.setattr(factor._SelectedInverse, "of", classmethod(lambda cls, lu: built.append(1) or real(lu)))
     rng = np.random.default_rng(200 + seed)
     qs, bs = random_network(rng, nodes=30, flows=80, unmeasured=0.3)
     p = Problem.build(qs, bs)

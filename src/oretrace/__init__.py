@@ -49,6 +49,18 @@ Becomes RDF, is classified and checked (the stages of build.STAGES)
       pyshacl_engine  pySHACL, the reference engine
       codes           the generated code-list shapes (shapes/integrity-codes.ttl)
     reconcile/      reconciled material balances, an optional build stage
+      data            the graph's figures, flows, places and royalties, read by catalogue queries
+      assumptions     default uncertainties and content assumptions (assumptions.yaml), overridable
+      uncertainty     a figure's standard uncertainty from its confidence, flags, rounding and range
+      balance         balance networks per element or material and year; findings from the tests
+      solver          weighted least squares under the balances: estimates, errors, tests
+      reduction       unmeasured quantities eliminated (on the network's graph, or by SVD)
+      factor          the SPD solves and the variances (dense, sparse LU, selected inverse)
+      content         element content and royalty ranges with every input named
+      mirror          exporter's against importer's declarations, with a CIF/FOB allowance
+      rdf             reconciled observations as RDF, each derived from its inputs
+      run             one reconciliation run; the build stage reconcile_quads
+      command         `oretrace reconcile`
     store           the embedded store, the releases in build/ and their one writer
     dumps           dataset.nq, TriG, Turtle, JSON-LD, each written once
     describe        counts, VoID and DCAT description, manifest.json
