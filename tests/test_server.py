@@ -24,6 +24,8 @@ import pytest
 from oretrace import query, serve
 from oretrace.vocab import DCTERMS, OT, PROV, RDFS, IRIs
 
+from conftest import ROOT
+
 pytestmark = pytest.mark.server
 
 VOID = "http://rdfs.org/ns/void#"
@@ -541,3 +543,72 @@ def test_entity_page_in_a_browser_runs_no_script(hostile_server):
         assert page.evaluate("getComputedStyle(document.body).maxWidth") == "1080px"
         assert dialogs == [] and not [c for c in console if "Content Security Policy" in c], console
         b.close()
+
+
+# ---- the life of an IRI: deprecated IRIs redirect to their replacement, withdrawn ones are gone
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _get_unfollowed(url: str, accept: str = "text/html"):
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers={"Accept": accept}), timeout=60) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_a_deprecated_curated_iri_redirects_to_its_replacement(server, iris):
+    old, new = iris.ref("flow/fr-indium-domestic-use-2018"), iris.ref("observation/fr-indium-domestic-use-2018")
+    path = old[len(iris.base):]
+    status, headers, body = _get_unfollowed(server.url + path)
+    assert status == 308 and headers["Location"] == new
+    assert new in body.decode() and "deprecated" in body.decode()
+    status, headers, _ = _get_unfollowed(server.url + path + "?format=ttl", accept="text/turtle")
+    assert status == 308 and headers["Location"] == new + "?format=ttl"
+    # the replacement itself answers
+    status, _, _ = _get_unfollowed(server.url + new[len(iris.base):], accept="text/turtle")
+    assert status == 200
+
+
+def test_a_withdrawn_iri_is_gone_and_a_hostile_replacement_is_no_redirect(tmp_path):
+    base = "https://w3id.org/oretrace"
+    ird = IRIs(base)
+    st = ox.Store(str(tmp_path / "store"))
+    g = ox.NamedNode(base + "/id/statement/t/one")
+    owl_dep = ox.NamedNode("http://www.w3.org/2002/07/owl#deprecated")
+    gone, bad = ox.NamedNode(base + "/id/actor/gone"), ox.NamedNode(base + "/id/actor/bad")
+    st.extend([
+        ox.Quad(gone, ox.NamedNode(RDFS + "label"), ox.Literal("A mistaken actor", language="en"), g),
+        ox.Quad(gone, owl_dep, ox.Literal(True), g),
+        ox.Quad(bad, ox.NamedNode(RDFS + "label"), ox.Literal("Bad", language="en"), g),
+        ox.Quad(bad, owl_dep, ox.Literal(True), g),
+        ox.Quad(bad, ox.NamedNode(DCTERMS + "isReplacedBy"), ox.NamedNode("javascript:alert(1)"), g),
+    ])
+    st.flush()
+    del st
+    with serve.Server(tmp_path / "store", ird, limits=serve.Limits(timeout_s=5)) as srv:
+        status, headers, body = _get_unfollowed(srv.url + "/id/actor/gone")
+        assert status == 410 and "Location" not in headers
+        assert "Withdrawn" in body.decode() and "A mistaken actor" in body.decode()
+        status, _, body = _get_unfollowed(srv.url + "/id/actor/gone", accept="text/turtle")
+        assert status == 410 and b"A mistaken actor" in body  # what the graph said stays readable
+        status, headers, _ = _get_unfollowed(srv.url + "/id/actor/bad")
+        assert status == 410 and "Location" not in headers  # never a redirect to a non-web IRI
+
+
+def test_every_released_iri_answers_through_the_server(server, iris):
+    """Every IRI of data/released-iris.txt dereferences: 200, or 308 to a live replacement, or 410."""
+    refs = [x for x in (ROOT / "data" / "released-iris.txt").read_text().splitlines() if x.strip() and not x.startswith("#")]
+    assert len(refs) > 300
+    bad = []
+    for ref in refs:
+        iri = iris.ref(ref)
+        status, headers, _ = _get_unfollowed(server.url + iri[len(iris.base):], accept="text/turtle")
+        if status == 308:
+            status = _get_unfollowed(server.url + headers["Location"][len(iris.base):], accept="text/turtle")[0]
+        if status not in (200, 410):
+            bad.append((ref, status))
+    assert not bad, bad[:10]

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 
 from . import media, reference, sparqltext
-from .vocab import DCTERMS, OT, PROV, RDF, RDFS, SKOS, IRIs
+from .vocab import DCTERMS, OT, OWL, PROV, RDF, RDFS, SKOS, IRIs
 
 HS_NOMENCLATURE = "https://datahub.io/core/harmonized-system"
 
@@ -225,6 +225,11 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, formats: dict[str, s
     h.append("</head><body>")
     h.append(f'<p class="muted">{anchor(base + "/", "oretrace")} · linked data</p>')
     h.append(f"<h1>{html.escape(label)}</h1><p><code>{html.escape(iri)}</code></p><p class=muted>also as {alt}</p>")
+    gone, replacement = deprecation(iri, quads)
+    if gone:
+        h.append("<p role=note><strong>Deprecated.</strong> " + (
+            f"Replaced by {pg.term(ox.NamedNode(replacement))}." if replacement else
+            "Withdrawn: it was a mistake and nothing replaces it. What the graph said about it stays below.") + "</p>")
     if inferred_types:
         h.append('<p>Classified by the reasoner as: ' + ", ".join(pg.term(t) for t in sorted(inferred_types, key=str)) + "</p>")
     if about:
@@ -258,6 +263,30 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, formats: dict[str, s
     h.append(f'<p class="muted">Data CC BY 4.0 · {anchor(base + "/sparql", "SPARQL endpoint")} · '
              f'{anchor(base + "/.well-known/void", "dataset description")}</p></body></html>')
     return "\n".join(h)
+
+
+def deprecation(iri: str, quads: list[ox.Quad]) -> tuple[bool, str | None]:
+    """(deprecated, replacement): whether the graph marks `iri` owl:deprecated, and the http(s) IRI it
+    names with dcterms:isReplacedBy (None for a withdrawn IRI). The life of an IRI (docs/modelling.md):
+    a deprecated IRI with a replacement answers with a redirect, a withdrawn one with 410 Gone."""
+    e = ox.NamedNode(iri)
+    deprecated = any(q.subject == e and q.predicate.value == OWL + "deprecated" and isinstance(q.object, ox.Literal)
+                     and q.object.value in ("true", "1") for q in quads)
+    if not deprecated:
+        return False, None
+    for q in quads:
+        if q.subject == e and q.predicate.value == DCTERMS + "isReplacedBy" and isinstance(q.object, ox.NamedNode) \
+                and web_link(q.object.value) and q.object.value != iri:
+            return True, q.object.value
+    return True, None
+
+
+def render_moved(iri: str, replacement: str, iris: IRIs) -> str:
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>deprecated · oretrace</title></head><body>"
+            f"<h1>This IRI is deprecated</h1><p><code>{html.escape(iri)}</code></p>"
+            f"<p>It was merged into, or corrected by, {anchor(replacement, replacement)}. The old IRI keeps "
+            f"answering with this redirect; it will never name anything else.</p>"
+            f'<p>{anchor(iris.base + "/", "oretrace")}</p></body></html>')
 
 
 def render_not_found(iri: str, iris: IRIs) -> str:

@@ -320,7 +320,16 @@ class Gateway:
             if want == media.HTML:
                 return Reply(404, ld.render_not_found(iri, self.iris).encode(), media.content_type(media.HTML))
             return _text(404, f"nothing is known about {iri}")
-        return self._page(iri, quads, want, path)
+        gone, replacement = ld.deprecation(iri, quads)
+        if replacement:  # 308 keeps the method; ?format= goes along
+            fmt = query["format"][0].lower() if "format" in query else None  # a known name: _page_media checked it
+            location = replacement + (f"?format={fmt}" if fmt else "")
+            return Reply(308, ld.render_moved(iri, replacement, self.iris).encode(), media.content_type(media.HTML),
+                         {"Location": location, "Vary": "Accept", "Link": f'<{replacement}>; rel="successor-version"'})
+        page = self._page(iri, quads, want, path)
+        if gone:  # withdrawn: 410 Gone, with what the graph said about it
+            page.status = 410
+        return page
 
     def graph(self, graph_iri: str, query: dict, accept: str) -> Reply:
         want = self._page_media(query, accept)
