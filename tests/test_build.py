@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from oretrace import build as build_mod
 from oretrace import dumps, query
 from oretrace.config import Settings
+from oretrace.errors import InputError
 from oretrace.store import current_release
 from oretrace.vocab import IRIs
 
@@ -172,17 +174,19 @@ def test_an_empty_import_gives_the_same_graph_as_none(tmp_path):
                    ox.NamedNode("http://www.w3.org/ns/prov#Entity"), ox.NamedNode(iris.inferred_graph)) in st
 
 
-def test_progress_steps_are_the_declared_stages(minimal_project, tmp_path, capsys, monkeypatch):
+def test_progress_steps_are_the_declared_stages(minimal_project, tmp_path, capsys):
     """One numbered line per stage of build.STAGES that is on; the reconciliation stage is off by
-    default, and when asked for without its module it says so and the build goes on."""
-    real = build_mod.importlib.util.find_spec
-    monkeypatch.setattr(build_mod.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "oretrace.reconcile" else real(name, *a))
+    default (its graph in a release: test_reconcile_graph.py); a project without the catalogue's
+    reconciliation queries gets a plain error and no release."""
+    with pytest.raises(InputError, match=r"reconciliation-figures\.rq: missing"):  # a project without queries/
+        build_mod.build(Settings(root=minimal_project, build=tmp_path / "noqueries"), quiet=True, reconcile=True)
+    assert not (tmp_path / "noqueries" / "current").exists()
+    capsys.readouterr()
+    shutil.copytree(ROOT / "queries", minimal_project / "queries")
     for reconcile in (False, True):
         r = build_mod.build(Settings(root=minimal_project, build=tmp_path / str(reconcile)), reconcile=reconcile)
         err = capsys.readouterr().err
         steps = [line for line in err.splitlines() if line.startswith("[")]
-        assert ("skipped: oretrace.reconcile is not part of this checkout" in err) == reconcile
         titles = [s.title for s in build_mod.STAGES if s.name != "reconcile" or reconcile]
         assert steps == [f"[{i}/{len(titles)}] {t}" for i, t in enumerate(titles, 1)]
         assert set(r.timings) == {s.name for s in build_mod.STAGES if s.name != "reconcile" or reconcile}

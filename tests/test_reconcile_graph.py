@@ -17,7 +17,7 @@ from oretrace.config import Settings
 from oretrace.reconcile import assumptions as AS
 from oretrace.reconcile import run as R
 from oretrace.reconcile.uncertainty import rounding_unit, weigh
-from oretrace.vocab import OT, PROV, QUDT, RDF, IRIs
+from oretrace.vocab import OT, PROV, QUDT, IRIs
 
 from conftest import ROOT
 from test_reconcile_fixture import fixture_build, fixture_quads
@@ -374,3 +374,27 @@ def test_curated_graph_royalty_and_mirror(store, built):
     assert "33.33 %" in dict(z.findings)["not reproducible"]
     years = sorted(p.period[0] for p in rep.pairs if p.differs and p.origin.endswith("/BO") and p.destination.endswith("/BE"))
     assert years == [1980, 1981, 1982, 1983, 1984, 1985]
+
+
+def test_inconsistencies_appear_in_the_findings_of_a_reconciled_build(tmp_path):
+    """With the reconcile stage on, the statements whose numbers do not add up are findings the
+    catalogue lists (queries/reconciliation-findings.rq), each with its document."""
+    from catalogue import run
+    from oretrace.build import build
+    from oretrace.config import Settings
+    from oretrace.store import open_store
+    from oretrace.vocab import IRIs
+
+    s = Settings(root=ROOT, build=tmp_path / "build")
+    build(s, quiet=True, reconcile=True)
+    manifest = json.loads((s.build / "current" / "manifest.json").read_text())
+    assert manifest["graphs"]["reconciled"] == s.base + "/graph/reconciled"
+    rows = run(open_store(s), IRIs(s.base), "reconciliation-findings")
+    by_kind: dict[str, set[str]] = {}
+    for r in rows:
+        assert r["document"] and r["message"], r
+        by_kind.setdefault(r["kind"], set()).add(r["statement"].removeprefix("statement/"))
+    both = {"catapa-indium/fig2-export-1980", "catapa-indium/fig2-import-1980"}
+    assert both <= by_kind["inconsistent"] and both <= by_kind["declarations differ"]
+    assert "catapa-indium/zapata-royalties-not-collected-2011" in by_kind["not reproducible"]
+    assert "catapa-indium/zapata-missed-income-2011" in by_kind["royalty gap"]

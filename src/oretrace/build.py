@@ -40,7 +40,6 @@ previous build as it was).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import inspect
 import shutil
 import time
@@ -236,9 +235,6 @@ def validate(settings: Settings, store: ox.Store, iris: IRIs, progress: Progress
 
 
 def reconcile(settings: Settings, store: ox.Store, iris: IRIs, progress: Progress) -> dict:
-    if importlib.util.find_spec("oretrace.reconcile") is None:  # arrives with the reconciliation work
-        progress.done("skipped: oretrace.reconcile is not part of this checkout")
-        return {"reconciled": []}
     from .reconcile import reconcile_quads
 
     quads = list(reconcile_quads(store, iris, settings))
@@ -302,7 +298,7 @@ def describe_dataset(store: ox.Store, staging: Path, settings: Settings, iris: I
                  "superclass_types_while_loading": by_rules - rules_stats["inferred"],
                  "rules_rounds": rules_stats["rounds"], "rules_by_rule": rules_stats["by_rule"]}
     man = describe.write_manifest(staging / "manifest.json", settings.base, version, n, dumps, left_out,
-                                  loading.records, reasoning)
+                                  loading.records, reasoning, kinds=counts.partitions or {})
     progress.done(f"version {version}")
     return {"version": version, "manifest": man}
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -213,11 +214,13 @@ def write_description(st: ox.Store, path: Path, iris: IRIs, version: str, counts
 
 
 def write_manifest(path: Path, base: str, version: str, counts: dict, dumps: dict, left_out: dict,
-                   imports: dict, reasoning: dict) -> dict:
-    """manifest.json: what the release holds, for readers of the build folder."""
+                   imports: dict, reasoning: dict, kinds: Iterable[str] = ()) -> dict:
+    """manifest.json: what the release holds, for readers of the build folder; `kinds`: the kinds of
+    graph the store holds (the build's own graphs among them are listed by name, with the VoID graph)."""
     iris = IRIs(base)
+    own = {k: iris.graph(k) for k in GRAPH_KINDS if k in set(kinds) | {"void"}}
     man = {"name": "oretrace", "version": version, "base": base, "counts": counts, "dumps": dumps,
-           "graphs": {"ontology": iris.ontology_graph, "provenance": iris.provenance_graph,
+           "graphs": {**own, "ontology": iris.ontology_graph, "provenance": iris.provenance_graph,
                       "inferred": iris.inferred_graph, "metadata": iris.metadata_graph,
                       "statements": iris.base + "/id/statement/"},
            "imports": imports, "reasoning": reasoning}

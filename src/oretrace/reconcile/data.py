@@ -12,6 +12,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .. import query
+from ..errors import InputError
 from ..appdata import plain
 from ..units import BY_IRI
 from ..vocab import OT, RDFS, prefix_block
@@ -24,6 +25,9 @@ DEPRECATED = OT + "DeprecatedRank"
 
 def _query_text(name: str, queries_dir: Path | None = None) -> str:
     path = (queries_dir or QUERIES) / f"{name}.rq"
+    if not path.is_file():
+        raise InputError(f"{path}: missing; reconciliation reads the figures through the catalogue query "
+                         f"{name}.rq (copy it from oretrace's queries/ into the project's queries/)")
     return query.parse_named(path).text
 
 
