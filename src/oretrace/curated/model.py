@@ -75,7 +75,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.statement or '-'}: {self.message}"
+        sid = self.statement or "-"
+        if not sid.isprintable():  # an id with a newline or a control character stays on its line
+            sid = repr(sid)
+        return f"{self.file}:{self.line}: {sid}: {self.message}"
 
 
 class CurationError(InputError):

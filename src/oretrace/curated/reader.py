@@ -32,6 +32,7 @@ class Reader(ValueReader):
         self.s, self.onto, self.today, self.progress = settings, onto, today, progress
         self.iris = IRIs(settings.base)
         self.problems: list[Problem] = []
+        self.unreadable: list[str] = []  # files that gave no YAML mapping: their declarations are unknown
         self.sources: dict[str, Source] = {}
         self.statements: list[Statement] = []
         self.statement_lines: dict[str, tuple[str, int]] = {}
@@ -68,9 +69,11 @@ class Reader(ValueReader):
         for df in listed:
             doc = files.load(df, lambda f, line, msg: self.problem(f, line, "", msg))
             if doc is None:
+                self.unreadable.append(df.rel)
                 continue
             if not isinstance(doc, dict):
                 self.problem(df.rel, 1, "", "the file must be a YAML mapping (see data/README.md)")
+                self.unreadable.append(df.rel)
                 continue
             docs.append((df, doc))
         # pass 1: sources first, so that statements anywhere may name any source
@@ -80,6 +83,10 @@ class Reader(ValueReader):
         for df, doc in docs:
             (self.read_source_file if df.kind == "sources" else self.read_entity_file)(df.rel, doc)
             self.tick(f"read {df.rel}: {len(self.statements):,} statements so far")
+        if self.unreadable:
+            # what an unreadable file declares is unknown, so references across files cannot be
+            # judged: one error for the one mistake; they are checked once every file reads
+            return
         checks.references(self)
         checks.citations(self)
         checks.flows(self)
@@ -240,6 +247,11 @@ class Reader(ValueReader):
                 return
         self.issues(f, sid or str(m.get("id") or "")[:80], found)
         if not sid:
+            # its nodes are still read, so that the entities it declares are known to the rest of
+            # the data (one error for the bad id, not one more for every reference to them)
+            for n in m.get("assert") if isinstance(m.get("assert"), list) else []:
+                if isinstance(n, dict):
+                    self.read_node(f, n, str(m.get("id") or "")[:80])
             return
         if not generated_id and sid.startswith(RESERVED_PREFIXES):
             self.problem(f, line, sid, f"statement ids starting with {', '.join(RESERVED_PREFIXES)} are reserved (choose another id)")
@@ -251,7 +263,7 @@ class Reader(ValueReader):
         source = v.get("source") or defaults.get("source")
         if not source:
             self.problem(f, line, sid, "no source (add 'source:' to the statement or to the file)")
-        elif source not in self.sources:
+        elif source not in self.sources and not self.unreadable:
             self.problem(f, line_of(m, "source"), sid, f"unknown source {source!r} (declare it in data/sources/)")
         cites = [c for c in v.get("cites") or [] if c]
         for c in cites:
