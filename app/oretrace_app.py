@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st  # noqa: E402
 
-from views import balance, chain, entity, findings, overview, royalty, sources, sparql  # noqa: E402
+from views import balance, chain, diligence, entity, findings, overview, royalty, sources, sparql, trace  # noqa: E402
 
 st.set_page_config(page_title="oretrace", page_icon="⛏", layout="wide")
 
@@ -21,6 +21,8 @@ PAGES = [
     st.Page(overview.render, title="Overview", url_path="overview", default=True),
     st.Page(chain.render, title="Supply chain", url_path="chain"),
     st.Page(entity.render, title="Entity", url_path="entity"),
+    st.Page(trace.render, title="Trace", url_path="trace"),
+    st.Page(diligence.render, title="Due diligence", url_path="diligence"),
     st.Page(findings.render, title="Findings", url_path="findings"),
     st.Page(balance.render, title="Balance", url_path="balance"),
     st.Page(royalty.render, title="Royalty", url_path="royalty"),

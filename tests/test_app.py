@@ -388,3 +388,90 @@ def test_an_iri_that_is_not_http_is_text_in_results(env):
     body = html_of(at)
     assert 'href="javascript' not in body.lower() and "javascript:alert(1)" in body
     assert 'href="https://example.org/ok"' in body
+
+
+# ------------------------------------------------------------------ issue 14: badges, trace, due diligence, search
+@pytest.fixture()
+def disagreeing(project_copy, tmp_path, monkeypatch):
+    """A project copy where a second statement gives Bolivia's 1980 small-scale zinc concentrate production
+    a different value (4,800 t beside the source's 4,750.138 t), built."""
+    import copy
+
+    import yaml
+
+    f = project_copy / "data" / "sources" / "catapa-indium-report.yaml"
+    doc = yaml.safe_load(f.read_text())
+    sts = next(v for v in doc.values() if isinstance(v, list) and any(
+        isinstance(s, dict) and s.get("id") == "catapa-indium/fig2-small-scale-1980" for s in v))
+    st = copy.deepcopy(next(s for s in sts if s["id"] == "catapa-indium/fig2-small-scale-1980"))
+    st["id"] += "-second-reading"
+    st["says"] = "A second reading of the figure gives 4,800 t for 1980."
+    st["assert"][0]["id"] += "-second-reading"
+    st["assert"][0]["quantity"]["value"] = 4800
+    sts.append(st)
+    f.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    build_dir = tmp_path / "disagree-build"
+    r = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(project_copy), "build", "-q"],
+                       env=dict(os.environ, ORETRACE_BUILD=str(build_dir)), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    monkeypatch.setenv("ORETRACE_ROOT", str(project_copy))
+    monkeypatch.setenv("ORETRACE_BUILD", str(build_dir))
+    monkeypatch.delenv("ORETRACE_ENDPOINT", raising=False)
+    from oretrace.config import Settings
+    return Settings(root=project_copy, build=build_dir)
+
+
+def test_disagreement_counts_agree_on_every_page(disagreeing):
+    """Findings, the catalogue query and the entity page's badges count the same disagreements: only the
+    same measure, subject, material and period from two statements, not a total beside its parts."""
+    rows = appdata.connect(disagreeing).disagreements()
+    assert len(rows) == 1 and {rows[0]["value1"], rows[0]["value2"]} == {4750.138, 4800}
+    at = page("findings")
+    assert dict((m.label, m.value) for m in at.metric)["Source disagreements"] == "1"
+    body = html_of(page("entity", iri="https://w3id.org/oretrace/id/country/BO"))
+    assert body.count("ot-badge ot-conflict\">sources disagree") == 2  # the two figures of the one pair
+    assert "4,750.138 t" in body and "4,800 t" in body  # plain numbers with the unit symbol
+
+
+def test_figures_are_plain_numbers(env):
+    body = html_of(page("entity", iri="https://w3id.org/oretrace/id/country/BO"))
+    assert "TONNE" not in body and "CCY_EUR" not in body and "4,750.138 t" in body
+    assert "sources disagree" not in body.replace("“Sources disagree”", "")  # the curated graph has no disagreement
+
+
+def test_trace_page_gives_a_citation_per_hop_and_a_csv(env):
+    at = page("trace", iri="https://w3id.org/oretrace/id/material/touchscreen",
+              to="https://w3id.org/oretrace/id/actor/oruro-mining-cooperatives")
+    body = html_of(at)
+    hops = body.count("<tr><td>")
+    assert hops >= 5 and body.count("statement <a href") == hops
+    assert {"Download the trace (CSV)", "Printable chain with citations (HTML)"} <= {b.label for b in at.get("download_button")}
+
+
+def test_entity_pages_of_the_chain_have_a_trace_panel(env):
+    for iri in ("material/indium-cement", "actor/oruro-mining-cooperatives", "site/nyrstar-auby"):
+        at = page("entity", iri=f"https://w3id.org/oretrace/id/{iri}")
+        assert "Trace upstream / downstream" in [s.value for s in at.subheader], iri
+
+
+def test_due_diligence_rows_are_the_chains_smelters_and_traders(env):
+    at = page("diligence", iri="https://w3id.org/oretrace/id/material/touchscreen")
+    metrics = {m.label: m.value for m in at.metric}
+    body = html_of(at)
+    assert int(metrics["Smelters, refiners and traders"]) == body.split("<tbody>", 1)[1].count("<tr>")
+    assert "Nyrstar Auby" in body and "local mineral traders" in body
+
+
+def test_deprecated_iri_notice(env):
+    body = html_of(page("entity", iri=OT + "distanceKm"))
+    assert "Deprecated." in body and urllib.parse.quote(OT + "Distance", safe="") in body
+
+
+def test_search_matches_spacing_and_ranks_data_first(env):
+    g = appdata.connect(env)
+    hits = g.search("touch screen")
+    assert hits and hits[0]["x"].endswith("/material/touchscreen")
+    royalty = g.search("royalty")
+    kinds = [h["data"] for h in royalty]
+    assert kinds[0] and kinds == sorted(kinds, reverse=True)  # data first, ontology terms after
+    assert g.search("Sulphide") == g.search("sulfide")

@@ -9,12 +9,14 @@ RDF terms. User-written SPARQL goes through `run_user_query`: the read-only poli
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import unicodedata
 
 import pyoxigraph as ox
 
-from . import backend, query, sparqltext, store
+from . import backend, cite, query, sparqltext, store, trace
 from .config import Settings
 from .vocab import DCTERMS, OT, PREFIXES, PROV, QUDT, RDF, RDFS, SH, SKOS, IRIs
 
@@ -142,6 +144,8 @@ class Graph:
         self.endpoint = backend_.endpoint
         self.where = backend_.label
         self.manifest: dict = backend_.manifest
+        self._catalogue: dict | None = None
+        self._names: list[dict] | None = None
 
     @property
     def version(self) -> str:
@@ -163,6 +167,18 @@ class Graph:
         """Rows of a SELECT as dicts of plain values."""
         res = self.run(text)
         return [{c: plain(v) for c, v in zip(res.columns, row)} for row in res.rows]
+
+    def named(self, name: str, **params) -> list[dict]:
+        """Rows of the catalogue query queries/<name>.rq with its parameters bound, as dicts of plain values."""
+        if self._catalogue is None:
+            self._catalogue = query.catalogue(self.settings.queries_dir)
+        if name not in self._catalogue:
+            raise AppError(f"The app asks the question {name}, but queries/{name}.rq is missing from this checkout.")
+        try:
+            text = query.bind(self._catalogue[name], params, self.iris)
+        except query.QueryError as e:
+            raise AppError(plain_error(e)) from None
+        return self.select(text)
 
     def run_user_query(self, text: str, timeout: float = 10.0, cap: int = 5000) -> UserResult:
         """A user's query: refused unless read-only, stopped after `timeout` s, cut at `cap` rows."""
@@ -239,18 +255,64 @@ class Graph:
 
     # ---------------------------------------------------------- search and entities
     def search(self, text: str, limit: int = 50) -> list[dict]:
-        """Entities whose label, alternative label or IRI contains the text (case-insensitive)."""
-        needle = json.dumps(text.strip().lower())
-        rows = self.select(f"""SELECT ?x (MIN(?l0) AS ?label) (MIN(?t0) AS ?type) WHERE {{
-            ?x <{RDFS}label>|<{SKOS}altLabel>|<{DCTERMS}title> ?name .
-            FILTER(STRSTARTS(STR(?x), "{self.iris.base}/id/") || STRSTARTS(STR(?x), "{OT}"))
-            FILTER(CONTAINS(LCASE(STR(?name)), {needle}) || CONTAINS(LCASE(STR(?x)), {needle}))
-            OPTIONAL {{ ?x <{RDFS}label> ?l0 }}
-            OPTIONAL {{ GRAPH ?g {{ ?x a ?t0 }} FILTER(?g != <{self.iris.inferred_graph}>) }}
-        }} GROUP BY ?x ORDER BY STRLEN(STR(?label)) LCASE(STR(?label)) ?x LIMIT {int(limit)}""")
-        for r in rows:
-            r["label"] = r["label"] or self.short(r["x"])
-        return rows
+        """Entities and terms named like the text (queries/app-search-names.rq): case, spacing, hyphens,
+        accents and a few British/American spellings do not matter ("touch screen" finds touchscreen),
+        alternative labels count, a near miss of a long enough name is found last; entities of the data
+        come before statements, and both before ontology terms."""
+        needle = normalise(text)
+        if not needle:
+            return []
+        if self._names is None:
+            by: dict[str, dict] = {}
+            for r in self.named("app-search-names"):
+                e = by.setdefault(r["x"], {"x": r["x"], "label": r["label"], "type": r["type"], "names": set()})
+                e["label"] = e["label"] or r["label"]
+                local = re.split(r"[/#]", r["x"].rstrip("/"))[-1]
+                e["names"] |= {n for n in (normalise(r["name"] or ""), normalise(local)) if n}
+            self._names = list(by.values())
+        hits = []
+        for e in self._names:
+            match = min((0 if n == needle else 1 if n.startswith(needle) else 2 if needle in n else 9) for n in e["names"] or {""})
+            if match == 9 and len(needle) >= 5 and any(
+                    difflib.SequenceMatcher(None, needle, n).ratio() >= 0.85 for n in e["names"]):
+                match = 3
+            if match < 9:
+                hits.append((self._rank(e["x"]), match, len(e["label"] or e["x"]), (e["label"] or "").lower(), e))
+        hits.sort(key=lambda h: h[:4] + (h[4]["x"],))
+        return [{"x": e["x"], "label": e["label"] or self.short(e["x"]), "type": e["type"], "data": rank == 0}
+                for rank, _, _, _, e in hits[:int(limit)]]
+
+    def _rank(self, iri: str) -> int:
+        """0 for an entity of the data, 1 for a statement, citation or index node, 2 for an ontology term, 3 otherwise."""
+        parts = self.iris.split(iri) if iri.startswith(self.iris.base + "/id/") else None
+        if parts:
+            return 1 if parts[0] in ("statement", "citation", "index") else 0
+        return 2 if iri.startswith(OT) else 3
+
+    def status(self, iri: str) -> dict:
+        """Whether the IRI is deprecated (queries/app-entity-status.rq) and its replacements; or, for an IRI
+        that oretrace once released (data/released-iris.txt) and the graph no longer holds, withdrawn."""
+        rows = self.named("app-entity-status", node=iri)
+        withdrawn = False
+        if not rows and not self.exists(iri):
+            parts = self.iris.split(iri) if iri.startswith(self.iris.base + "/id/") else None
+            withdrawn = bool(parts) and f"{parts[0]}/{parts[1]}" in released_refs(self.settings)
+        return {"deprecated": bool(rows), "withdrawn": withdrawn,
+                "replacements": [(r["replacement"], r["replacementLabel"]) for r in rows if r["replacement"]]}
+
+    # ---------------------------------------------------------- trace, citations, due diligence
+    def trace(self, iri: str, direction: str) -> trace.Trace:
+        """The chain from the entity to its ends, hop by hop (oretrace.trace over queries/trace-*.rq)."""
+        return trace.walk(lambda name, node: self.named(name, node=node), iri, direction)
+
+    def citation(self, item: str) -> dict | None:
+        """The fields to cite a statement or a source (queries/citation.rq through oretrace.cite); None if it is neither."""
+        rows = self.named("citation", item=item)
+        return cite.record(rows) if rows else None
+
+    def diligence(self, node: str) -> list[dict]:
+        """What the sources say about one smelter, refiner or trader's due diligence (queries/app-due-diligence.rq)."""
+        return self.named("app-due-diligence", node=node)
 
     def exists(self, iri: str) -> bool:
         return bool(self.select(f"SELECT ?p WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} LIMIT 1"))
@@ -293,20 +355,21 @@ class Graph:
         return [{"p": p, "values": vals} for p, vals in by.items() if len(vals) > 1]
 
     def observations(self, iri: str) -> list[dict]:
-        """Figures reported about the entity, with their sources."""
-        pg = self.iris.provenance_graph
-        return self.select(f"""SELECT ?obs ?cls ?measure ?material ?element ?place ?sector ?year ?ps ?pe ?value ?min ?max ?unit
-                                      ?doc ?loc ?g WHERE {{
-          GRAPH ?g {{ ?obs <{OT}subject> <{iri}> }}
-          OPTIONAL {{ ?obs <{OT}measures> ?measure }} OPTIONAL {{ ?obs <{OT}place> ?place }} OPTIONAL {{ ?obs <{OT}sector> ?sector }}
-          ?obs a ?cls . FILTER(STRSTARTS(STR(?cls), "{OT}") && ?cls != <{OT}Observation>)
-          FILTER NOT EXISTS {{ ?sub <{RDFS}subClassOf> ?cls . ?obs a ?sub . FILTER(?sub != ?cls) }}
-          OPTIONAL {{ ?obs <{OT}material> ?material }} OPTIONAL {{ ?obs <{OT}element> ?element }}
-          OPTIONAL {{ ?obs <{OT}year> ?year }} OPTIONAL {{ ?obs <{OT}periodStart> ?ps }} OPTIONAL {{ ?obs <{OT}periodEnd> ?pe }}
-          OPTIONAL {{ ?obs <{QUDT}numericValue> ?value }} OPTIONAL {{ ?obs <{OT}minValue> ?min }}
-          OPTIONAL {{ ?obs <{OT}maxValue> ?max }} OPTIONAL {{ ?obs (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?g <{OT}citation> ?c . ?c <{OT}document> ?doc ; <{OT}locatorText> ?loc }} }}
-        }} ORDER BY ?cls ?year ?obs""")
+        """Figures reported about the entity (queries/app-entity-figures.rq), each with its plain text
+        (oretrace.figures) and whether another statement gives the same figure differently
+        (queries/source-disagreements.rq, the rule of Findings)."""
+        from . import figures
+
+        rows = self.named("app-entity-figures", node=iri)
+        clash = {(d["statement1"], d["compared"]) for d in self.disagreements() if d["about"] == iri} | \
+                {(d["statement2"], d["compared"]) for d in self.disagreements() if d["about"] == iri}
+        symbols = dict(figures.SYMBOLS, **{r["unit"]: r["symbol"] for r in rows if r["unit"] and r["symbol"] is not None})
+        for r in rows:
+            f = figures.Figure(r["value"], r["min"], r["max"], r["unit"], bool(r["approximate"]), bool(r["estimated"]),
+                               r["year"], r["start"], r["end"], r["undated"])
+            r["quantity"], r["period"] = figures.quantity(f, symbols), figures.period(f)
+            r["disagree"] = (r["statement"], r["measure"]) in clash
+        return rows
 
     def neighbours(self, iri: str) -> dict[str, list[str]]:
         """Entities one step upstream and downstream of this one in the supply chain."""
@@ -420,10 +483,6 @@ class Graph:
           ?a (<{OT}town>|<{OT}region>|<{OT}country>|<{OT}locatedIn>|<{OT}partOfSite>)+ ?b . FILTER(?a != ?b) }}""")
         return {(r["a"], r["b"]) for r in rows}
 
-    def chain_sites(self) -> list[str]:
-        """Every site in the graph."""
-        return [r["x"] for r in self.select(f"SELECT DISTINCT ?x WHERE {{ ?x a <{OT}Site> }}")]
-
     def actor_network(self) -> list[dict]:
         """Ownership, control and trade links between actors (and the sites they own or run)."""
         rels = ["owns", "ownedBy", "operates", "operatedBy", "subsidiaryOf", "partOfGroup", "memberOf"]
@@ -484,16 +543,10 @@ class Graph:
                 and r["parts"] > r["wv"] * 1.0001]
 
     def disagreements(self) -> list[dict]:
-        """Figures for the same subject, measure, material and year that two statements give differently."""
-        rows = self.select(f"""SELECT ?a ?b ?cls ?subject ?material ?year ?va ?vb ?unit WHERE {{
-          ?a <{OT}subject> ?subject ; <{OT}measures> ?cls ; <{QUDT}numericValue> ?va ; <{QUDT}hasUnit> ?unit .
-          ?b <{OT}subject> ?subject ; <{OT}measures> ?cls ; <{QUDT}numericValue> ?vb ; <{QUDT}hasUnit> ?unit .
-          FILTER(STR(?a) < STR(?b) && ?va != ?vb)
-          FILTER NOT EXISTS {{ ?a ?key ?x . ?key <{OT}figureKey> true . FILTER NOT EXISTS {{ ?b ?key ?x }} }}
-          FILTER NOT EXISTS {{ ?b ?key ?x . ?key <{OT}figureKey> true . FILTER NOT EXISTS {{ ?a ?key ?x }} }}
-          OPTIONAL {{ ?a <{OT}material> ?material }} OPTIONAL {{ ?a <{OT}year> ?year }}
-        }} ORDER BY ?subject ?year""")
-        return rows
+        """Pairs of statements giving different values for the same property of a subject, or for the same
+        figure (measure, subject, material, element, place, sector, whole, period and unit): the
+        catalogue's queries/source-disagreements.rq, so that every page counts them alike."""
+        return self.named("source-disagreements")
 
     # ---------------------------------------------------------- sources
     def sources(self) -> list[dict]:
@@ -542,6 +595,27 @@ class Graph:
         return [r["c"] for r in self.select(
             f"SELECT DISTINCT ?c WHERE {{ GRAPH <{self.iris.provenance_graph}> {{ ?g a <{OT}Statement> ; "
             f"<{PROV}wasAttributedTo> ?c }} }} ORDER BY ?c")]
+
+
+VARIANTS = (("aluminium", "aluminum"), ("sulph", "sulf"), ("colour", "color"), ("centre", "center"),
+            ("metre", "meter"), ("tonne", "ton"))  # spellings searched alike
+
+
+def normalise(text: str) -> str:
+    """A name as search compares it: lower case, accents and everything but letters and digits dropped,
+    British spellings written the American way."""
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    for a, b in VARIANTS:
+        t = t.replace(a, b)
+    return re.sub(r"[^a-z0-9]+", "", t)
+
+
+def released_refs(settings: Settings) -> set[str]:
+    """The kind/slug of every entity IRI oretrace has released (data/released-iris.txt)."""
+    path = settings.data_dir / "released-iris.txt"
+    if not path.is_file():
+        return set()
+    return {x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip() and not x.startswith("#")}
 
 
 def _iri_text(iri: str) -> str | None:
