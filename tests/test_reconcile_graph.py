@@ -17,7 +17,7 @@ from oretrace.config import Settings
 from oretrace.reconcile import assumptions as AS
 from oretrace.reconcile import run as R
 from oretrace.reconcile.uncertainty import rounding_unit, weigh
-from oretrace.vocab import OT, PROV, QUDT, IRIs
+from oretrace.vocab import OT, PROV, QUDT, RDF, IRIs
 
 from conftest import ROOT
 from test_reconcile_fixture import fixture_build, fixture_quads
@@ -280,7 +280,7 @@ def test_quads_are_in_the_reconciled_graph_derived_from_their_inputs_and_repeata
         ?o a <{OT}ReconciledObservation> ; <{OT}subject> <{BASE}/id/country/BE> ; <{OT}measures> <{OT}TotalProduction> ;
            <{OT}year> 2018 ; <{QUDT}numericValue> ?v ; <{OT}standardUncertainty> ?se ; <{PROV}wasDerivedFrom> ?input ;
            <{PROV}wasGeneratedBy> ?act .
-        ?act a <{PROV}Activity> ; <{PROV}used> ?input ; <{OT}method> ?m }} }}"""))
+        ?act a <{PROV}Activity> ; <{PROV}used> ?input ; <http://purl.org/dc/terms/description> ?m }} }}"""))
     assert len(rows) == 1
     assert rows[0]["input"].value == BASE + "/id/observation/be-indium-production-2018"
     assert float(rows[0]["v"].value) == pytest.approx(16.37, abs=0.01)
@@ -376,9 +376,10 @@ def test_curated_graph_royalty_and_mirror(store, built):
     assert years == [1980, 1981, 1982, 1983, 1984, 1985]
 
 
-def test_inconsistencies_appear_in_the_findings_of_a_reconciled_build(tmp_path):
+def test_inconsistencies_appear_in_the_findings_of_a_reconciled_build(tmp_path, outcome):
     """With the reconcile stage on, the statements whose numbers do not add up are findings the
-    catalogue lists (queries/reconciliation-findings.rq), each with its document."""
+    catalogue lists (queries/reconciliation-findings.rq), each with its document; the reconciled
+    graph follows the figure pattern, so the shapes find nothing more than in the curated build."""
     from catalogue import run
     from oretrace.build import build
     from oretrace.config import Settings
@@ -389,7 +390,11 @@ def test_inconsistencies_appear_in_the_findings_of_a_reconciled_build(tmp_path):
     build(s, quiet=True, reconcile=True)
     manifest = json.loads((s.build / "current" / "manifest.json").read_text())
     assert manifest["graphs"]["reconciled"] == s.base + "/graph/reconciled"
-    rows = run(open_store(s), IRIs(s.base), "reconciliation-findings")
+    st = open_store(s)
+    from oretrace import validate
+    found = sorted((f.rule, f.label) for f in validate.run(s, st, IRIs(s.base)).findings)
+    assert found == sorted((f.rule, f.label) for f in outcome.findings)
+    rows = run(st, IRIs(s.base), "reconciliation-findings")
     by_kind: dict[str, set[str]] = {}
     for r in rows:
         assert r["document"] and r["message"], r
@@ -398,3 +403,23 @@ def test_inconsistencies_appear_in_the_findings_of_a_reconciled_build(tmp_path):
     assert both <= by_kind["inconsistent"] and both <= by_kind["declarations differ"]
     assert "catapa-indium/zapata-royalties-not-collected-2011" in by_kind["not reproducible"]
     assert "catapa-indium/zapata-missed-income-2011" in by_kind["royalty gap"]
+
+
+def test_every_term_of_the_reconciled_graph_is_declared_and_current():
+    """What reconcile writes speaks the ontology (ontology/reconciliation.ttl and the rest): no
+    undeclared ot: term, none deprecated, and the measures and statuses in their code lists."""
+    declared, deprecated = set(), set()
+    for path in sorted((ROOT / "ontology").glob("*.ttl")):
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if t.predicate.value == RDF + "type" and t.subject.value.startswith(OT):
+                declared.add(t.subject.value)
+            if t.predicate.value == "http://www.w3.org/2002/07/owl#deprecated":
+                deprecated.add(t.subject.value)
+    used = set()
+    for q in R.reconcile_quads(store(), IRI, Settings(root=ROOT)):
+        for t in (q.predicate, q.object):
+            if isinstance(t, ox.NamedNode) and t.value.startswith(OT):
+                used.add(t.value)
+    assert used, "the fixture gives reconciled quads"
+    assert not used - declared, sorted(used - declared)
+    assert not used & deprecated, sorted(used & deprecated)

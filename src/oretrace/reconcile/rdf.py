@@ -63,7 +63,7 @@ def activity(out: _Out, iris: IRIs, kind: str, key: str, label: str, method: str
     out.add(act, RDF + "type", PROV + "Activity")
     out.add(act, RDF + "type", OT + "Reconciliation")
     out.add(act, RDFS + "label", ox.Literal(label, language="en"))
-    out.add(act, OT + "method", ox.Literal(method, language="en"))
+    out.add(act, DCTERMS + "description", ox.Literal(method, language="en"))
     out.add(act, OT + "assumptionsVersion", _int(a.version))
     out.add(act, OT + "assumptionsDigest", ox.Literal(a.digest))
     out.add(act, OT + "assumptions", ox.Literal(a.as_json()))
@@ -102,7 +102,7 @@ def network_quads(net: Network, iris: IRIs, a: Assumptions, labels: dict[str, st
     for i, (f, why) in enumerate(sorted(net.not_used, key=lambda x: x[0].iri)):
         node = f"{act}#set-aside-{i + 1}"
         out.add(act, OT + "setAside", node)
-        out.add(node, OT + "figure", f.iri)
+        out.add(node, OT + "inputFigure", f.iri)
         out.add(node, RDFS + "comment", ox.Literal(why, language="en"))
     for t in net.terms:
         if t.value is None:
@@ -138,10 +138,10 @@ def network_quads(net: Network, iris: IRIs, a: Assumptions, labels: dict[str, st
         for i, u in enumerate(t.uses):
             out.add(obs, PROV + "wasDerivedFrom", u.figure.iri)
             node = f"{obs}#input-{i + 1}"
-            out.add(obs, OT + "input", node)
+            out.add(obs, OT + "reconciliationInput", node)
             out.add(node, RDF + "type", OT + "ReconciliationInput")
-            out.add(node, OT + "figure", u.figure.iri)
-            out.add(node, OT + "statement", u.figure.statement)
+            out.add(node, OT + "inputFigure", u.figure.iri)
+            out.add(node, OT + "inputStatement", u.figure.statement)
             out.add(node, OT + "measuredValue", dec(u.value))
             out.add(node, OT + "measurementUncertainty", dec(u.sd))
             out.add(node, OT + "uncertaintyBasis", ox.Literal(u.basis + (f"; {u.share_basis}" if u.share_basis else ""),

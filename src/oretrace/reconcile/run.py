@@ -109,13 +109,13 @@ def quads(report: Report, iris: IRIs) -> list[ox.Quad]:
                 o.add(obs, PROV + "wasDerivedFrom", f)
         for i, inp in enumerate(e.inputs):
             node = f"{act}#input-{i + 1}"
-            o.add(act, OT + "input", node)
+            o.add(act, OT + "reconciliationInput", node)
             o.add(node, RDF + "type", OT + "EstimateInput")
             o.add(node, RDFS + "label", ox.Literal(inp.name, language="en"))
             o.add(node, OT + "uncertaintyBasis", ox.Literal(inp.basis, language="en"))
             if inp.figure:
-                o.add(node, OT + "figure", inp.figure.iri)
-                o.add(node, OT + "statement", inp.figure.statement)
+                o.add(node, OT + "inputFigure", inp.figure.iri)
+                o.add(node, OT + "inputStatement", inp.figure.statement)
             if inp.assumption:
                 o.add(node, OT + "assumptionKey", ox.Literal(inp.assumption))
             # (the range used; not ot:minValue/maxValue, which only figures carry)
