@@ -143,3 +143,34 @@ def test_search_finds_touchscreen_written_apart(page, app_url, iris):
     terms = [i for i, t in enumerate(items) if "term of the ontology" in t]
     data = [i for i, t in enumerate(items) if "term of the ontology" not in t]
     assert data and (not terms or max(data) < min(terms))  # data before ontology terms
+
+
+def test_findings_name_the_numbers_that_do_not_add_up(browser, tmp_path):  # noqa: F811 - the browser fixture
+    """On a build with the reconcile stage, Findings lists the reconciliation's findings with the
+    statements to check, and downloads them as CSV."""
+    from browser import running_app
+    from conftest import ROOT
+    from oretrace.build import build
+    from oretrace.config import Settings
+
+    s = Settings(root=ROOT, build=tmp_path / "build")
+    build(s, quiet=True, reconcile=True)
+    with running_app(ROOT, s.build) as url:
+        pg = browser.new_page()
+        try:
+            pg.goto(f"{url}/findings")
+            wait_idle(pg)
+            main = pg.locator(MAIN)
+            main.get_by_text("Numbers that do not add up").wait_for()
+            main.get_by_text("findings.", exact=False).first.wait_for()  # the section's table has arrived
+            wait_idle(pg)
+            text = main.inner_text()
+            assert "not reproducible" in text and "declarations differ" in text
+            assert "catapa-indium/zapata-royalties-not-collected-2011" in text
+            with pg.expect_download() as d:
+                pg.get_by_role("button", name="Download these findings (CSV)").click()
+            rows = list(csv.DictReader(io.StringIO(open(d.value.path(), encoding="utf-8").read())))
+            assert {"kind", "finding", "statements", "documents"} <= set(rows[0])
+            assert any("fig2-export-1980" in r["statements"] for r in rows)
+        finally:
+            pg.close()

@@ -94,6 +94,32 @@ def render() -> None:
                                  "<br>".join(ui.link(s, g.short(s).replace("statement/", "")) for s in sts[:6])])
                 ui.show(ui.table(["entity", "property", "value", "message", "statements to fix"], body))
 
+    st.subheader("Numbers that do not add up")
+    st.caption("What the reconciliation of material balances, element content, royalties and mirror statistics "
+               "finds inconsistent (docs/reconciliation.md), with the statements to check against their sources. "
+               "The Balance and Royalty pages show the figures behind each.")
+    recon = g.named("reconciliation-findings")
+    if recon:
+        found: dict[str, dict] = {}
+        for r in recon:  # one row per finding, its statements together
+            f = found.setdefault(r["finding"], {"kind": r["kind"], "message": r["message"], "severity": r["severity"],
+                                                "statements": [], "documents": []})
+            if r["statement"] and r["statement"] not in f["statements"]:
+                f["statements"].append(r["statement"])
+            if r["documentTitle"] and r["documentTitle"] not in f["documents"]:
+                f["documents"].append(r["documentTitle"])
+        st.caption(f"{len(found)} finding{'s' if len(found) != 1 else ''}.")
+        ui.show(ui.table(["kind", "finding", "statements to check", "documents"],
+                         [[ui.esc(f["kind"]), ui.esc(f["message"]),
+                           "<br>".join(ui.link(x, g.short(x).replace("statement/", "")) for x in f["statements"][:6]),
+                           ui.esc("; ".join(f["documents"]))] for f in found.values()]))
+        download_csv(["kind", "severity", "finding", "statements", "documents", "finding IRI"],
+                     [[f["kind"], (f["severity"] or "").rsplit("#", 1)[-1], f["message"], " ".join(f["statements"]),
+                       "; ".join(f["documents"]), k] for k, f in found.items()], "reconciliation-findings",
+                     key="csv_reconciliation", label="Download these findings (CSV)")
+    else:
+        st.write("None in this build (build with `oretrace build --reconcile` to add the reconciliation's findings).")
+
     st.subheader("Royalty gaps")
     st.caption("Exports of indium-bearing ore or concentrate for which no royalty is declared, or nothing is said about royalty.")
     if gaps:
