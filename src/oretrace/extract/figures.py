@@ -89,6 +89,7 @@ class Context:
     flows: dict = field(default_factory=dict)  # proposed flow refs by key, shared across the document
     flow_nodes: dict = field(default_factory=dict)  # proposed flow ref -> its fields
     cite_of: dict = field(default_factory=dict)  # citation start -> source id
+    inherited_cites: list = field(default_factory=list)  # sources of the sentence this one continues
 
 
 def _in(spans, s, e):
@@ -277,7 +278,7 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
         if um.noun in ("ships", "vessels", "barges"):
             measure = "VehicleCount"
     if unit == "percent" and q.get("value") is not None and q["value"] >= 90 and \
-            re.match(r"^\s*\(\s*$", text[max(0, n.start - 3):n.start]) and \
+            text[:n.start].rstrip().endswith("(") and \
             any(m.kind in ("material", "element") and 0 <= n.start + off - m.end <= 4 for m in ctx.mentions):
         measure = "Purity"  # "metallic indium (99.998 %)"
     if unit == "percent" and measure == "Concentration" and not re.search(r"indium|zinc|content|grade|concentr",
@@ -351,8 +352,15 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
             f.cites = [c.source]
             if not f.year and not f.period and c.period:
                 f.period = c.period
+    elif ctx.inherited_cites:
+        f.cites = ctx.inherited_cites[-1:]
     f.score = round(max(0.05, min(0.99, score)), 2)
     f.locator = dict(sent.block.locator())
+    if sent.block.kind == "caption" and f.locator.get("figure"):
+        # "Figure 11: a) ... ; b) ...": the part of the figure the number sits in
+        parts = list(re.finditer(r"(?:^|[\s:;])\(?([a-h])\)\s", text[:n.start]))
+        if parts:
+            f.locator["figure"] = f"{f.locator['figure']}{parts[-1].group(1)}"
     return f
 
 
@@ -360,8 +368,14 @@ def _nearest(ms: list[Mention], pos: int) -> Mention:
     return min(ms, key=lambda m: (abs(m.start - pos), -m.start))
 
 
+SUBORDINATE = re.compile(r"\b(?:despite|although|though|whereas|because|unlike|before|after|when|while|until)\b[^,;.]*",
+                         re.I)
+
+
 def _period(f: Fact, text, years, pos, c_start, c_end, ctx: Context):
-    usable = [y for y in years if y[3] in ("year", "period")]
+    # a year in a subordinate clause other than the figure's own dates something else
+    sub = [(m.start(), m.end()) for m in SUBORDINATE.finditer(text) if not m.start() <= pos < m.end()]
+    usable = [y for y in years if y[3] in ("year", "period") and not _in(sub, y[0], y[1])]
     inclause = [y for y in usable if c_start <= y[0] < c_end]
     pick = None
     if inclause:
@@ -374,9 +388,11 @@ def _period(f: Fact, text, years, pos, c_start, c_end, ctx: Context):
         else:
             f.year = pick[2]
         return
-    if re.search(r"\b(?:that|the same|this) year\b", text, re.I) and ctx.last_year:
-        f.year = ctx.last_year
-        return
+    if re.search(r"\b(?:that|the same|this) year\b", text, re.I):
+        earlier = [y for y in years if y[3] == "year" and y[0] < pos]
+        if earlier or ctx.last_year:
+            f.year = earlier[-1][2] if earlier else ctx.last_year
+            return
     cited = [y for y in years if y[3] == "cited-period"]
     if cited:
         f.period = cited[0][2]

@@ -89,7 +89,7 @@ class Gazetteer:
 
 
 def norm(s: str) -> str:
-    return " ".join(t.lower() for _, _, t in _tokens(fold(s)))
+    return " ".join(t.lower() for _, _, t in _tokens(s if s.isascii() else fold(s)))
 
 
 def _aliases(label: str) -> list[str]:
@@ -148,7 +148,7 @@ def find(text: str, page: int, offset: int, gaz: Gazetteer, reg: Registry, doc_c
          sentence_starts: set[int] | None = None) -> list[Mention]:
     """Mentions in one analysis text (a block), with page offsets."""
     toks = _tokens(text)
-    folded = [fold(t).lower() for _, _, t in toks]
+    folded = [(t if t.isascii() else fold(t)).lower() for _, _, t in toks]
     out: list[Mention] = []
     i = 0
     starts = sentence_starts or set()
@@ -161,7 +161,7 @@ def find(text: str, page: int, offset: int, gaz: Gazetteer, reg: Registry, doc_c
                 continue
             s, e = toks[i][0], toks[i + n - 1][1]
             # a name runs over plain spacing and hyphens only, not over a full stop or comma
-            if n > 1 and re.search(r"[.,;:()\u2013\u2014]\s", text[s:e].replace("S.A.", "SA ").replace("S.A", "SA")):
+            if n > 1 and re.search(r"[,;:\u2013\u2014]\s|(?<![A-Z])\.\s", text[s:e]):
                 continue
             surface = text[s:e]
             for ref, kind, by, case in cands:

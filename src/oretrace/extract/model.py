@@ -39,7 +39,7 @@ class Fact:
     def key(self) -> tuple:
         """The figure key plus its value: two proposals with the same key say the same thing."""
         q = self.quantity
-        return (self.measure, self.subject_key(), self.material, self.element, self.place, self.year, self.period,
+        return (self.measure, self.subject_key(), self.place, self.year, self.period,
                 q.get("value"), q.get("min"), q.get("max"), q.get("unit"), self.about,
                 tuple(sorted((k, str(v)) for k, v in self.facts.items())))
 

@@ -15,6 +15,8 @@ from .model import Fact
 from .relations import sentence_relations
 from .tables import table_facts
 
+CONNECTIVE = re.compile(r"^\s*(?:and|also|likewise|similarly|moreover|furthermore|in addition|besides|"
+                        r"of (?:this|these|which)|this|these|it|they)\b", re.I)
 MIN_SCORE = 0.3  # proposals scored lower are left out (a general floor, not tuned on any document)
 
 
@@ -123,20 +125,34 @@ def run(path: str | Path, source_id: str, settings, blind: bool = False, min_sco
         if b.kind not in ("paragraph", "caption", "footnote", "label"):
             continue
         referent = _footnote_referent(b, layout, by_block) if b.kind == "footnote" else None
-        for sent in structure.split_sentences(b):
-            yrs = years_in(sent.text, [(c.start - sent.start, c.end - sent.start) for c in cits])
+        set_by = None  # the year an opening "In 2018," gives the sentence after it
+        prev_years: list = []
+        prev_cits: list = []
+        for k, sent in enumerate(structure.split_sentences(b)):
+            cit_spans = [(c.start - sent.start, c.end - sent.start) for c in cits if sent.start <= c.start < sent.end]
+            yrs = years_in(sent.text, cit_spans)
+            plain_years = [y for y in yrs if y[3] == "year"]
+            ctx.year_context = set_by[0] if set_by and k - set_by[1] == 1 else None
+            # "And for the state, ..." continues the sentence before: its year and source
+            if CONNECTIVE.match(sent.text) and prev_years and not plain_years:
+                ctx.year_context = prev_years[-1][2]
             lead = re.match(r"^\s*(?:in|for|during)\s+(?:the\s+year\s+)?((?:1[89]|20)\d\d)\b", sent.text, re.I)
             if lead:
                 ctx.year_context = int(lead.group(1))
+                set_by = (int(lead.group(1)), k)
+            ctx.inherited_cites = [c.source for c in prev_cits if c.source] if CONNECTIVE.match(sent.text) else []
             if b.kind in ("paragraph", "caption", "footnote"):
                 facts += sentence_figures(sent, ctx)
                 facts += sentence_relations(sent, ctx, referent)
-            plain_years = [y for y in yrs if y[3] == "year"]
             if plain_years:
                 ctx.last_year = plain_years[-1][2]
-            ctx.history += [m for m in ms if sent.start <= m.start < sent.end]
+            prev_years = plain_years
+            prev_cits = [c for c in cits if sent.start <= c.start < sent.end]
+            ctx.history += [m for m in ms if sent.start <= m.start < sent.end and
+                            not any(c.start <= m.start < c.end for c in cits)]
         if b.kind in ("paragraph", "caption"):
-            history += ms  # what the section has named so far, most recent last
+            # what the section has named so far, most recent last (not the authors of citations)
+            history += [m for m in ms if not any(c.start <= m.start < c.end for c in cits)]
     # locators carry the page when the document has pages
     for f in facts:
         f.locator = _with_page(f.locator, f.page, doc)
