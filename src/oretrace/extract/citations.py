@@ -19,7 +19,7 @@ AUTHORS = rf"{AUTHOR}(?:\s*(?:,|and|&)\s*{AUTHOR})*(?:\s+et\s+al\.?)?"
 PART = re.compile(rf"^\s*(?:see\s+(?:also\s+)?|cf\.\s+|e\.g\.,?\s+)?(?P<auth>{AUTHORS})\s*,?\s+(?P<year>{YEARS})\b(?P<rest>.*)$",
                   re.S)
 PAREN = re.compile(r"\(([^()]{3,300})\)")
-NARRATIVE = re.compile(rf"(?P<auth>{AUTHORS})\s+\((?P<year>{YEARS})\)")
+NARRATIVE = re.compile(rf"(?P<auth>{AUTHORS})\s+\((?P<year>{YEARS})\)|(?P<auth2>{AUTHOR}\s+et\s+al\.?),?\s+(?P<year2>{YEARS})\b")
 _NOT_AUTHOR = re.compile(r"^(?:figure|fig|table|tab|section|chapter|page|january|february|march|april|may|june|july|"
                          r"august|september|october|november|december|in|since|from|until|by|law|act|decree|the|"
                          r"about|around|data|year|years|source|sources|note|see)\b", re.I)
@@ -73,7 +73,8 @@ def find(text: str, page: int, offset: int) -> list[Citation]:
     for m in NARRATIVE.finditer(text):
         if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
             continue
-        auth = " ".join(m.group("auth").split())
+        g_auth, g_year = ("auth", "year") if m.group("auth") else ("auth2", "year2")
+        auth = " ".join(m.group(g_auth).split())
         # "According to Zapata (2018)": keep the last capitalised run as the author
         words = auth.split()
         while words and _NOT_AUTHOR.match(words[0]):
@@ -81,9 +82,10 @@ def find(text: str, page: int, offset: int) -> list[Citation]:
         auth = " ".join(words)
         if not _author_ok(auth):
             continue
-        s = m.start("auth") + m.group("auth").find(words[0]) if words else m.start()
-        out.append(Citation(page, offset + s, offset + m.end("year") + 1, auth, re.sub(r"\s+", "", m.group("year")),
-                            f"{auth}, {m.group('year')}"))
+        s = m.start(g_auth) + m.group(g_auth).find(words[0]) if words else m.start()
+        end = m.end(g_year) + (1 if g_year == "year" else 0)
+        out.append(Citation(page, offset + s, offset + end, auth, re.sub(r"\s+", "", m.group(g_year)),
+                            f"{auth}, {m.group(g_year)}"))
     return sorted(out, key=lambda c: c.start)
 
 

@@ -51,7 +51,7 @@ _PREF = {  # measure family -> kind preferences for the subject
     "production": {"site": 3.0, "actor": 2.6, "region": 2.0, "country": 2.2, "place": 1.4},
     "content": {"site": 3.0, "material": 2.6, "actor": 1.0},
     "share": {"country": 2.0, "actor": 2.0, "site": 2.0, "region": 1.8, "material": 1.2, "element": 1.0},
-    "people": {"country": 3.0, "region": 2.6, "actor": 2.4, "place": 1.8},
+    "people": {"country": 3.0, "region": 2.6, "actor": 2.4, "site": 2.2, "place": 1.8},
     "rate": {"element": 3.0, "material": 2.8},
     "money": {"country": 2.0, "actor": 2.0, "site": 1.5, "material": 1.5, "element": 1.5},
     "price": {"material": 3.0, "element": 3.0},
@@ -426,7 +426,7 @@ def _subject(f: Fact, sent, ctx: Context, smen, cmen, family, pos, text):
                 continue
             # "in Belgium", "at the Auby smelter", "by Umicore" next to the figure's words
             lead = sent.text[max(0, m.start - sent.start - 16):m.start - sent.start].lower()
-            if re.search(r"\b(?:in|at|by|of|inside|within)\s+(?:the\s+)?$", lead):
+            if re.search(r"\b(?:in|at|of|inside|within)\s+(?:the\s+)?$", lead):
                 p += 0.4
             dist = abs(m.start - pos)
             out.append((p - dist / 400, m))
@@ -451,7 +451,7 @@ def _subject(f: Fact, sent, ctx: Context, smen, cmen, family, pos, text):
     for age, m in enumerate(reversed(ctx.history[-40:])):
         if want and m.kind != want:
             continue
-        p = pref.get(m.kind, 0.0)
+        p = pref.get(m.kind, 2.0 if want else 0.0)
         if m.kind == "material" and not material_subject:
             p = 0
         if p <= 0:
@@ -535,8 +535,9 @@ def _flow_subject(f: Fact, sent, ctx: Context, clause, c_start, smen, cmen, meas
                   and m.ref not in roles["destination"]]
         if prefix:
             roles["origin"] = [prefix[0].ref]
-    if not roles["origin"] and not roles["destination"]:
-        # earlier in the paragraph: the most recent country names the exporter (or importer)
+    if not roles["origin"] and not roles["destination"] and kind in ("Export", "Import") and \
+            re.search(r"export|import", low):
+        # earlier in the section: the most recent country names the exporter (or importer)
         for m in reversed(ctx.history[-30:]):
             if m.kind == "country":
                 (roles["destination"] if kind == "Import" else roles["origin"]).append(m.ref)

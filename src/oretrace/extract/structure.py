@@ -57,6 +57,8 @@ class Block:
             loc["paragraph"] = str(self.paragraph)
         if self.figure and self.kind in ("table", "label"):
             loc["figure"] = self.figure
+        if self.table and self.kind in ("table", "label"):
+            loc["table"] = self.table
         return loc
 
 
@@ -395,7 +397,7 @@ def _classify_headings(blocks: list[Block], title: str | None = None) -> None:
 def _number(blocks: list[Block]) -> None:
     section = None
     para = 0
-    figure = None
+    figure = table = None
     last_prose: Block | None = None
     for b in blocks:
         if b.kind == "heading":
@@ -405,18 +407,18 @@ def _number(blocks: list[Block]) -> None:
             continue
         b.section = section
         if b.kind == "caption":
-            figure = b.figure or b.table or figure
+            figure, table = b.figure, b.table
             continue
         if b.kind == "paragraph":
-            figure = None
+            figure = table = None
             cont = (last_prose is not None and last_prose.page != b.page and
                     not _ends_sentence(last_prose.text) and b.text.lstrip()[:1].islower())
             if not cont:
                 para += 1
             b.paragraph = para
             last_prose = b
-        elif b.kind in ("table", "label") and b.figure is None:
-            b.figure = figure
+        elif b.kind in ("table", "label") and b.figure is None and b.table is None:
+            b.figure, b.table = figure, table
 
 
 def split_sentences(block: Block) -> list[Sentence]:
@@ -426,8 +428,9 @@ def split_sentences(block: Block) -> list[Sentence]:
     for m in re.finditer(r"[.!?](?:[\"\u201d\u2019)\]]*)(\s+)(?=[\"\u201c\u2018(\[]?[A-Z0-9\u00c0-\u00dd\u2022])", text):
         cut = m.start()
         word = re.search(r"([\w.\u00b0]+)$", text[start:cut + 1].rstrip("."))
-        w = (word.group(1) if word else "").lower().rstrip(".")
-        if w in _ABBREV or re.fullmatch(r"[a-z]", w) or (re.fullmatch(r"\d+", w) and text[cut] == "." and
+        raw_w = (word.group(1) if word else "").rstrip(".")
+        w = raw_w.lower()
+        if w in _ABBREV or re.fullmatch(r"[A-Z]", raw_w) or (re.fullmatch(r"\d+", w) and text[cut] == "." and
                                                         re.match(r"\s+\d", text[m.end(1) - 1:])):
             continue
         if re.fullmatch(r"(?:[a-z]\.)+[a-z]", w):  # U.S.A.

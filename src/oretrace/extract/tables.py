@@ -107,12 +107,29 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
             top = counts.most_common(1)[0][0]
             ctx_subject = next(m for m in ctx_mentions + ctx.mentions if m.ref == top)
     ctx_measure, _ = measure_for(context_text + " " + (unit_line or ""), dimension(unit[0]))
+    # a line of measure names above the years ("Mine production    Reserves"): the first names the
+    # year columns, each later one the column after them
+    groups: list[str] = []
+    if header:
+        above = page_text[:header[0]].rstrip("\n").rsplit("\n", 1)[-1]
+        for part in re.split(r"\s{2,}|\t|\s*\|\s*", above.strip()):
+            m, _ = measure_for(part, dimension(unit[0]))
+            if m:
+                groups.append(m)
+        if len(groups) < 2:
+            groups = []
+    rows = [(s, e, ln) for s, e, ln in lines if not (header and s == header[0]) and _row(ln)]
+    def label_is_name(s, ln):
+        # the row's label is a name and little else ("Peru(1)", "China e"), not a phrase naming one
+        label = re.split(r"\s{2,}|\t|\|", ln.strip(), maxsplit=1)[0]
+        covered = sum(m.end - m.start for m in ctx.mentions if s <= m.start < s + len(ln) - len(ln.lstrip()) + len(label)
+                      and m.kind in ("country", "region", "site", "actor", "place"))
+        return covered >= 0.6 * len(re.sub(r"[\W\d_]+", "", label) or "x")
+
+    named = sum(1 for s, e, ln in rows if label_is_name(s, ln))
+    entity_rows = named >= max(2, len(rows) // 2)  # a table of countries (or sites) against figures
     facts = []
-    for s, e, ln in lines:
-        if header and s == header[0]:
-            continue
-        if not is_table_row(ln):
-            continue
+    for s, e, ln in rows:
         cells = _cells(ln)
         vals = []
         for c in reversed(cells):
@@ -140,15 +157,19 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
         label_start = page_text.find(label, s, e)
         row_mentions = [m for m in ctx.mentions if s <= m.start < s + len(" ".join(label_cells)) + 1]
         dim = dimension(unit[0])
-        measure, mscore = measure_for(label, dim)
-        if measure is None:
-            measure = ctx_measure or ("TotalProduction" if dim == "mass" else None)
-        if measure is None:
-            continue
-        cls = ctx.reg.measures.get(measure, {}).get("class") or MEASURES[measure][0]
+        row_measure, mscore = measure_for(label, dim)
         positions = _value_positions(ln, vals, s)
         for col, (tok, (ps, pe)) in enumerate(zip(vals, positions)):
             year, col_est = (years[col] if years and col < len(years) else (None, False))
+            measure = row_measure
+            if measure is None and groups:
+                gi = 0 if col < max(1, len(years)) else min(len(groups) - 1, col - max(1, len(years)) + 1)
+                measure = groups[gi]
+            if measure is None:
+                measure = ctx_measure or ("TotalProduction" if dim == "mass" else None)
+            if measure is None:
+                continue
+            cls = ctx.reg.measures.get(measure, {}).get("class") or MEASURES[measure][0]
             t = tok.strip()
             est = col_est or row_estimated or bool(re.search(r"(?<=\d)e$|^e(?=\d)", t))
             if t.strip("()") in {w.strip("()") for w in WITHHELD}:
@@ -174,13 +195,15 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
             else:
                 subj = next((m for m in row_mentions if m.kind in ("country", "region", "site", "actor", "place")),
                             None)
-                subj = subj or ctx_subject
+                if subj is None and not entity_rows:
+                    subj = ctx_subject  # rows of measures about the table's one subject
                 if subj is None:
                     continue
                 f.subject = subj.ref
                 f.links.append(subj)
             mat = next((m for m in row_mentions if m.kind == "material"), None) or \
-                next((m for m in reversed(ctx_mentions) if m.kind == "material"), None)
+                next((m for m in reversed(ctx_mentions) if m.kind == "material"), None) or \
+                next((m for m in reversed(ctx_mentions) if m.kind == "element"), None)
             if mat:
                 f.material = mat.ref
             loc = {}
@@ -201,6 +224,20 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
                 f.cites = [cit[0].source]
             facts.append(f)
     return facts
+
+
+def _row(line: str) -> bool:
+    """A table row: a label and values, or (inside a table) a label and dashes or NA only."""
+    if is_table_row(line):
+        return True
+    cells = _cells(line)
+    tail = 0
+    for c in reversed(cells):
+        if is_value_token(c):
+            tail += 1
+        else:
+            break
+    return tail >= 2 and tail < len(cells)
 
 
 def _decided(lines) -> bool:
