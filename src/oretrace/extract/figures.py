@@ -168,6 +168,8 @@ def sentence_figures(sent: Sentence, ctx: Context) -> list[Fact]:
         if n.kind == "words" and n.value in (0, 1) and um.dimension in ("mass", "mass-rate", "count", "ratio") and \
                 n.text.lower() in ("a", "one"):
             continue  # "a tonne of ore" is not a figure
+        if n.text.lower() == "a" and um.dimension == "time":
+            continue  # "a year", "a day": a rate, not a duration
         if n.kind == "words" and n.value < 10 and um.dimension == "count":
             continue  # "two companies", "four components": a count in words below ten is rarely a figure
         if um.dimension == "time" and re.search(r"\b(?:last|past|next|recent|previous|coming|first|over the|for the|"
@@ -220,7 +222,8 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
     for v in (q.get("value"), q.get("min"), q.get("max")):
         if v is not None and unit == "percent" and v > 100:
             return None
-    lead = text[max(0, n.start - 30):n.start]
+    lead = text[max(0, n.start - 60):n.start]
+    lead = lead[max(0, lead.rfind(",") + 1, lead.rfind(";") + 1):]
     if unit in ("t", "kt", "count") and re.search(r"\b(?:every|each|per|a) day\b|\bdaily\b", lead, re.I):
         unit = {"t": "t/day", "kt": "t/day", "count": "count/day"}[unit]
         if um.unit == "kt":

@@ -72,6 +72,7 @@ KEYWORDS: list[tuple[re.Pattern, str, float]] = [(re.compile(p), m, w) for p, m,
     (r"\barticles?\b", "ArticleProduction", 2.3),
     (r"produc|\boutput\b|\bmined\b|\bextract|\bsmelted\b|\bmanufactur|\bgenerat", "TotalProduction", 2.0),
     (r"capacity|\bcan (?:produce|process|treat|refine)\b|\bable to (?:produce|process)\b", "ProductionCapacity", 3.0),
+    (r"\ballow(?:s|ed|ing)?\b|\bpermit(?:s|ted)?\b|\blicen[cs]ed? for\b", "ProductionCapacity", 2.0),
     (r"\bstor(?:age|e|ing)\b|\bspace for\b", "StorageCapacity", 3.1),
     (r"tranship|transship|throughput|\bhandl", "HandlingCapacity", 3.1),
     (r"\breserves?\b", "Reserves", 3.0),
@@ -172,6 +173,16 @@ def unit_after(text: str, pos: int, before: str = "") -> UnitMatch | None:
         end = pos + m.end()
         ry = re.match(_PER_YEAR, text[end:end + 20], re.I)
         rd = re.match(_PER_DAY, text[end:end + 20], re.I)
+        if not ry and not rd:
+            # "300 tonnes of zinc a day": the rate after what is counted
+            om = re.match(r"\s+of\s+(?:[A-Za-z][\w()'-]*\s+){0,3}?[A-Za-z][\w()'-]*(?=(" + _PER_YEAR + "|" + _PER_DAY +
+                          "))", text[end:end + 60], re.I)
+            if om:
+                rest2 = text[end + om.end():end + om.end() + 20]
+                ry = re.match(_PER_YEAR, rest2, re.I)
+                rd = None if ry else re.match(_PER_DAY, rest2, re.I)
+                if ry or rd:
+                    end += om.end()
         if ry and unit in ("t", "kt"):
             return UnitMatch("t/year", end + ry.end(), factor * (1000.0 if unit == "kt" else 1.0), "mass-rate",
                              note=note or ("converted from thousand tonnes a year" if unit == "kt" else ""))

@@ -14,7 +14,7 @@ from .registry import Registry, countries, fold, regions
 TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 MAX_NGRAM = 8
 FUZZY_CUTOFF = 90
-_CONNECT = {"of", "de", "del", "la", "los", "las", "the", "and", "&", "du", "des", "van", "von", "der", "y", "e"}
+_CONNECT = {"of", "de", "del", "la", "los", "las", "the", "du", "des", "van", "von", "der"}
 _STOP_CAPS = {
     "the", "a", "an", "in", "on", "at", "for", "to", "of", "and", "or", "but", "if", "as", "by", "from", "with",
     "this", "that", "these", "those", "it", "its", "they", "their", "there", "here", "however", "although", "since",
@@ -245,7 +245,8 @@ def fuzzy(text: str, page: int, offset: int, gaz: Gazetteer, found: list[Mention
     rapidfuzz (misspellings: Bolivan -> Bolivian, Nystar -> Nyrstar)."""
     from rapidfuzz import fuzz, process
 
-    taken = [(m.start - offset, m.end - offset) for m in found]
+    # a capitalised element name may be part of a name ("Nordic Zinc"): it does not block a match
+    taken = [(m.start - offset, m.end - offset) for m in found if not (m.kind == "element" and m.text[:1].isupper())]
     out = []
     for s, e, phrase in capitalised_phrases(text, sentence_starts):
         if any(not (e <= a or s >= b) for a, b in taken):

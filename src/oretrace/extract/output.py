@@ -495,7 +495,7 @@ def _drop_copied(doc: dict, ex: Extraction) -> list[str]:
 
     def scan(node, key=None) -> bool:
         if isinstance(node, dict):
-            return any(scan(v, k) for k, v in node.items() if k not in _NAME_KEYS and k != "proposal")
+            return any(scan(v, k) for k, v in node.items() if k not in _NAME_KEYS)
         if isinstance(node, list):
             return any(scan(v, key) for v in node)
         return isinstance(node, str) and copied(node)

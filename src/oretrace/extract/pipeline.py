@@ -65,7 +65,9 @@ def run(path: str | Path, source_id: str, settings, blind: bool = False, min_sco
         b = layout.blocks[i]
         toks = mentions._tokens(b.text)
         ms += mentions._regions(b.text, b.page, b.start, toks, ms, doc_countries)
-        ms += mentions.fuzzy(b.text, b.page, b.start, gaz, ms, starts_of[i])
+        fz = mentions.fuzzy(b.text, b.page, b.start, gaz, ms, starts_of[i])
+        if fz:
+            ms[:] = [m for m in ms if not any(f.start <= m.start < f.end for f in fz)] + fz
         ms += mentions.propose(b.text, b.page, b.start, ms, starts_of[i], reg)
         ms.sort(key=lambda m: m.start)
     say(f"found {sum(len(v) for v in by_block.values())} entity mentions")
@@ -118,6 +120,8 @@ def run(path: str | Path, source_id: str, settings, blind: bool = False, min_sco
         if b.kind == "table":
             before = [x for x in recent_blocks if x.kind in ("caption", "label", "table")][-4:]
             ctx.history = [m for x in before for m in by_block.get(layout.blocks.index(x), [])]
+            ctx.citations = [c for c in all_cits if any(x.page == c.page and x.start <= c.start < x.end
+                                                        for x in before + [b])]
             facts += table_facts(b, ctx, before, page_text[b.page])
             recent_blocks.append(b)
             continue
