@@ -465,10 +465,14 @@ def _words(text: str) -> list[str]:
 
 
 def _shingles(ex: Extraction) -> set[tuple]:
+    cached = getattr(ex, "_shingles", None)
+    if cached is not None:
+        return cached
     out = set()
     for pg in ex.doc.pages:
         w = _words(pg.text)
         out.update(tuple(w[i:i + RUN]) for i in range(len(w) - RUN + 1))
+    ex._shingles = out  # type: ignore[attr-defined]
     return out
 
 

@@ -298,26 +298,34 @@ def country_name(code: str) -> str:
 
 
 _REGIONS: dict | None = None
+_REGION_NAMES: dict[str, str] = {}
 
 
 def regions() -> dict[str, list[str]]:
-    """folded lower ISO 3166-2 subdivision name -> codes."""
+    """folded lower ISO 3166-2 subdivision name -> codes (pycountry's database, read as JSON: the
+    same records as pycountry.subdivisions, without building an object for each)."""
     global _REGIONS
     if _REGIONS is None:
         import pycountry
 
         out: dict[str, list[str]] = {}
-        for sd in pycountry.subdivisions:
-            out.setdefault(_fold(sd.name).lower(), []).append(sd.code)
+        try:
+            with open(os.path.join(pycountry.DATABASE_DIR, "iso3166-2.json"), encoding="utf-8") as fh:
+                records = json.load(fh)["3166-2"]
+            pairs = [(r["name"], r["code"]) for r in records]
+        except (OSError, KeyError, ValueError, AttributeError):
+            pairs = [(sd.name, sd.code) for sd in pycountry.subdivisions]
+        for name, code in pairs:
+            key = (name if name.isascii() else _fold(name)).lower()
+            out.setdefault(key, []).append(code)
+            _REGION_NAMES[code] = name
         _REGIONS = out
     return _REGIONS
 
 
 def region_name(code: str) -> str:
-    import pycountry
-
-    sd = pycountry.subdivisions.get(code=code)
-    return sd.name if sd else code
+    regions()
+    return _REGION_NAMES.get(code, code)
 
 
 def fold(s: str) -> str:

@@ -32,6 +32,10 @@ _RESERVED = re.compile(r"^(?:true|false|yes|no|on|off|null|~|y|n|[-+]?(?:\d[\d_]
                        r"[-+]?\.inf|\.nan|\d{4}-\d\d-\d\d.*|0x[0-9a-f]+|0o[0-7]+|[-+]?\d+(?::\d+)+)$", re.I)
 
 
+_FLOW_CHARS = re.compile(r"[,\[\]{}]")
+_BAD_TAIL = re.compile(r"\s[-?]$|[\x00-\x1f\x7f\u2028\u2029\ufeff]")
+
+
 def scalar(v, in_flow: bool = False) -> str:
     if v is None:
         return "null"
@@ -46,8 +50,8 @@ def scalar(v, in_flow: bool = False) -> str:
         return r if ("." in r or "e" in r or "inf" in r or "nan" in r) else r + ".0"
     s = str(v)
     if (s and _PLAIN.match(s) and not _RESERVED.match(s) and s == s.strip() and "  " not in s
-            and not (in_flow and re.search(r"[,\[\]{}]", s)) and not re.search(r"[\[\]{}&*!|>'\"%@`]", s[:1])
-            and not s.endswith(("-", ":")) and not re.search(r"\s[-?]$|[\x00-\x1f\x7f\u2028\u2029\ufeff]", s)):
+            and not (in_flow and _FLOW_CHARS.search(s)) and s[0] not in "[]{}&*!|>'\"%@`"
+            and not s.endswith(("-", ":")) and not _BAD_TAIL.search(s)):
         return s
     return json.dumps(s, ensure_ascii=False)
 
