@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from .vocab import REF, SLUG, STATEMENT_ID
+from .extract.model import unique
+from .vocab import REF, SLUG
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 STATUSES = ("proposed", "accepted", "rejected")
@@ -279,11 +280,7 @@ def _entity_statement(props: Proposals, it: Item, used: set[str]) -> dict:
     e = _clean(it.data)
     node = {k: v for k, v in e.items() if k not in ("at", "says", "cites", "confidence")}
     kind, slug = it.id.split("/", 1)
-    base = f"{props.source_id}/declares/{kind}-{slug}"
-    sid, n = base, 2
-    while sid in used:
-        sid, n = f"{base}-{n}", n + 1
-    used.add(sid)
+    sid = unique(f"{props.source_id}/declares/{kind}-{slug}", used)
     st = {"id": sid, "at": e.get("at") or {"section": "not located"}}
     if e.get("cites"):
         st["cites"] = e["cites"]

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from .mentions import norm, slugify
+from .model import unique
 from .registry import Registry
 
 YEAR = r"(?:1[6-9]|20)\d\d[a-z]?"
@@ -145,13 +146,7 @@ def match(c: Citation, reg: Registry, source_id: str) -> tuple[str | None, float
 def new_source_id(c: Citation, reg: Registry, taken: set[str]) -> str:
     head = _author_key(c.author).split()
     base = slugify(" ".join(head[:2] if len(head) > 1 and len(head[0]) <= 3 else head[:1])) or "source"
-    sid = f"{base}-{slugify(c.year)}"
-    n = 2
-    out = sid
-    while out in reg.sources or out in taken:
-        out = f"{sid}-{n}"
-        n += 1
-    return out
+    return unique(f"{base}-{slugify(c.year)}", set(reg.sources) | set(taken))
 
 
 def source_entry(c: Citation, sid: str, reg: Registry, locator: dict) -> dict:

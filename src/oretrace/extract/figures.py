@@ -18,7 +18,7 @@ from . import lexicon
 from .citations import Citation
 from .lexicon import FLOW_MEASURES, MEASURES, dimension, measure_for, unit_after
 from .mentions import Mention, slugify
-from .model import Fact
+from .model import Fact, unique
 from .numbers import Num, find_numbers, plain
 from .registry import Registry
 from .structure import Sentence
@@ -467,26 +467,26 @@ def _subject(f: Fact, sent, ctx: Context, smen, cmen, family, pos, text):
     return None, None
 
 
+FLOW_KINDS = [
+    ("clause", r"\bsold to\b|\bsale", "Sale"),
+    ("clause", r"export", "Export"),
+    ("clause", r"import|\barriv|\bcame from\b|\blanded\b", "Import"),
+    ("clause", r"\btrip|voyage|shipp|transport|\bsea\b|\bcarr", "Shipment"),
+    ("clause", r"domestic|locally|local consumption|inside|within|transformed|processed", "Flow"),
+    ("sentence", r"export", "Export"),
+    ("sentence", r"import|\barriv", "Import"),
+]
+
+
 def _flow_subject(f: Fact, sent, ctx: Context, clause, c_start, smen, cmen, measure, text) -> bool:
     """The flow a trade figure is about: its kind and its ends, from the clause and sentence."""
     low_clause = clause.lower()
     low = text.lower()
-    if re.search(r"\bsold to\b|\bsale", low_clause) or (measure == "ShareOfWhole" and re.search(r"\bsold to\b", low)):
-        kind = "Sale"
-    elif re.search(r"export", low_clause):
-        kind = "Export"
-    elif re.search(r"import|\barriv|\bcame from\b|\blanded\b", low_clause):
-        kind = "Import"
-    elif re.search(r"\btrip|voyage|shipp|transport|\bsea\b|\bcarr", low_clause):
-        kind = "Shipment"
-    elif re.search(r"domestic|locally|local consumption|inside|within|transformed|processed", low_clause):
-        kind = "Flow"
-    elif re.search(r"export", low):
-        kind = "Export"
-    elif re.search(r"import|\barriv", low):
-        kind = "Import"
-    else:
-        kind = "Shipment" if measure in ("Distance", "Duration", "CargoPerVoyage") else "Flow"
+    if measure == "ShareOfWhole" and re.search(r"\bsold to\b", low):
+        low_clause += " sold to"
+    # the kind of flow: the clause's words first, then the sentence's
+    kind = next((k for scope, rx, k in FLOW_KINDS if re.search(rx, low_clause if scope == "clause" else low)),
+                "Shipment" if measure in ("Distance", "Duration", "CargoPerVoyage") else "Flow")
     roles: dict[str, list[str]] = {"origin": [], "destination": [], "via": [], "buyer": [], "seller": []}
     off = sent.start
 
@@ -612,12 +612,7 @@ def _proposed_flow(ctx: Context, flow: dict) -> str:
              flow.get("material") and slugify(reg.label(flow["material"]))[:24], flow["a"].lower(),
              str(flow.get("year") or flow.get("period_start") or "") + (f"-{flow['period_end']}" if flow.get("period_end") else "")]
     slug = slugify("-".join(p for p in parts if p)) or "flow"
-    ref = f"flow/{slug}"
-    n = 2
-    base = ref
-    while ref in reg.entities or ref in ctx.flows.values():
-        ref = f"{base}-{n}"
-        n += 1
+    ref = unique(f"flow/{slug}", set(reg.entities) | set(ctx.flows.values()))
     ctx.flows[key] = ref
     ctx.flow_nodes[ref] = dict(flow)
     return ref

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def unique(base: str, taken) -> str:
+    """`base`, or `base-2`, `base-3`... the first not in `taken` (a set or mapping); added to a set."""
+    out, n = base, 2
+    while out in taken:
+        out, n = f"{base}-{n}", n + 1
+    if isinstance(taken, set):
+        taken.add(out)
+    return out
+
+
 @dataclass
 class Fact:
     """One proposed figure (prose or table cell) or relation."""

@@ -22,7 +22,7 @@ from ..units import UNITS
 from ..vocab import SLUG
 from .lexicon import MEASURES, UNIT_WORDS
 from .mentions import slugify
-from .model import Fact
+from .model import Fact, unique
 from .numbers import display
 from .pipeline import Extraction
 from .yamlout import Flow, FlowList, Folded, dump
@@ -113,19 +113,9 @@ class Writer:
 
     def flow_label(self, n: dict) -> str:
         kind = {"Export": "exports", "Import": "imports", "Sale": "sales", "Shipment": "shipments"}.get(n.get("a"), "flow")
-        parts = [kind]
-        if n.get("material"):
-            parts.append("of " + self.label(n["material"]))
-        if n.get("origin"):
-            parts.append("from " + self.label(n["origin"]))
-        if n.get("destination"):
-            parts.append("to " + self.label(n["destination"]))
-        if n.get("via"):
-            parts.append("via " + self.label(n["via"]))
-        if n.get("buyer"):
-            parts.append("bought by " + self.label(n["buyer"]))
-        if n.get("seller"):
-            parts.append("sold by " + self.label(n["seller"]))
+        parts = [kind] + [f"{word} {self.label(n[key])}" for key, word in (
+            ("material", "of"), ("origin", "from"), ("destination", "to"), ("via", "via"), ("buyer", "bought by"),
+            ("seller", "sold by")) if n.get(key)]
         text = " ".join(parts)
         if n.get("year"):
             text += f", {n['year']}"
@@ -134,23 +124,10 @@ class Writer:
         return text
 
     def new_ref(self, kind: str, slug: str) -> str:
-        slug = slugify(slug)[:70].strip("-") or kind
-        ref = f"{kind}/{slug}"
-        n = 2
-        while ref in self.used_refs:
-            ref = f"{kind}/{slug}-{n}"
-            n += 1
-        self.used_refs.add(ref)
-        return ref
+        return unique(f"{kind}/{slugify(slug)[:70].strip('-') or kind}", self.used_refs)
 
     def new_statement_id(self, slug: str) -> str:
-        base = f"{self.ex.source_id}/{slugify(slug)[:80].strip('-')}"
-        sid, n = base, 2
-        while sid in self.used_ids:
-            sid = f"{base}-{n}"
-            n += 1
-        self.used_ids.add(sid)
-        return sid
+        return unique(f"{self.ex.source_id}/{slugify(slug)[:80].strip('-')}", self.used_ids)
 
     # -- paraphrases generated from the facts
     def says_figure(self, f: Fact) -> str:

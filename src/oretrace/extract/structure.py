@@ -131,17 +131,22 @@ def _cells(line: str) -> list[str]:
     return line.split()
 
 
+def value_tail(cells: list[str]) -> int:
+    """How many of a row's last cells are values (numbers, dashes, NA, W)."""
+    tail = 0
+    for c in reversed(cells):
+        if not is_value_token(c):
+            break
+        tail += 1
+    return tail
+
+
 def is_table_row(line: str) -> bool:
     """A label followed by two or more values, or a row of values."""
     cells = _cells(line)
     if len(cells) < 2:
         return False
-    tail = 0
-    for c in reversed(cells):
-        if is_value_token(c):
-            tail += 1
-        else:
-            break
+    tail = value_tail(cells)
     if tail < 2 or not any(re.search(r"\d", c) for c in cells[len(cells) - tail:]):
         return False
     label_words = _word_count(" ".join(cells[:len(cells) - tail]))

@@ -14,7 +14,7 @@ from .lexicon import MEASURES, dimension, measure_for
 from .mentions import Mention
 from .model import Fact
 from .numbers import notation, plain, read_digits
-from .structure import YEAR_TOKEN, Block, _cells, is_table_row, is_value_token, is_year_header
+from .structure import YEAR_TOKEN, Block, _cells, is_table_row, is_year_header, value_tail
 
 WITHHELD = {"NA", "W", "(D)", "D", "XX", "X", "n.a.", "na", "n/a", "..", "\u2026", "--", "(NA)", "(W)"}
 ZERO = {"-", "\u2013", "\u2014", "nil", "0"}
@@ -131,13 +131,7 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
     facts = []
     for s, e, ln in rows:
         cells = _cells(ln)
-        vals = []
-        for c in reversed(cells):
-            if is_value_token(c):
-                vals.append(c)
-            else:
-                break
-        vals.reverse()
+        vals = cells[len(cells) - value_tail(cells):]
         label_cells = cells[:len(cells) - len(vals)]
         ncols = len(years) if years else len(vals)
         markers = []
@@ -231,13 +225,8 @@ def _row(line: str) -> bool:
     if is_table_row(line):
         return True
     cells = _cells(line)
-    tail = 0
-    for c in reversed(cells):
-        if is_value_token(c):
-            tail += 1
-        else:
-            break
-    return tail >= 2 and tail < len(cells)
+    tail = value_tail(cells)
+    return 2 <= tail < len(cells)
 
 
 def _decided(lines) -> bool:
