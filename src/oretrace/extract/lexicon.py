@@ -122,7 +122,7 @@ _PER_DAY = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:a|per|each|every)\s+day\b|\s+daily\b)"
 _MASS = [
     (r"(?:Mt|million (?:metric )?(?:tonnes|tons))(?![\w/])", "kt", 1000.0, "converted from million tonnes"),
     (r"(?:kt|kilo ?tonnes?|thousand (?:metric )?(?:tonnes|tons))(?![\w])", "kt", 1.0, ""),
-    (r"(?:tonnes?|tons?|metric tons?|mt|t)(?![\w])", "t", 1.0, ""),
+    (r"(?:[Tt]onnes?|[Tt]ons?|[Mm]etric [Tt]ons?|mt|t)(?![\w])", "t", 1.0, ""),  # "3T" is not three tonnes
     (r"(?:kg|kilograms?|kilos?)(?![\w])", "kg", 1.0, ""),
     (r"(?:grams?|g)(?![\w/])", "g", 1.0, ""),
 ]
@@ -165,7 +165,7 @@ def unit_after(text: str, pos: int, before: str = "") -> UnitMatch | None:
     if m:
         return UnitMatch("t/year", pos + (len(rest) - len(rest.lstrip())) + m.end(), dimension="mass-rate")
     for rx, unit, factor, note in _MASS:
-        m = re.match(r"^\s?(" + rx + ")", rest, 0 if rx.startswith("(?:Mt") else re.I)
+        m = re.match(r"^\s?(" + rx + ")", rest, 0 if rx.startswith(("(?:Mt", "(?:[Tt]")) else re.I)
         if not m:
             continue
         if m.group(1) in ("t", "g", "mt") and not re.match(r"^\s?" + m.group(1) + r"(?:\s|[.,;:)/]|$)", rest):

@@ -247,7 +247,11 @@ def countries() -> dict:
     label: dict[str, str] = {}
     for c in pycountry.countries:
         code = c.alpha_2
-        label[code] = getattr(c, "common_name", None) or c.name
+        name = getattr(c, "common_name", None) or c.name
+        if ", " in name:  # "Congo, The Democratic Republic of the" -> "the Democratic Republic of the Congo"
+            head, _, tail = name.partition(", ")
+            name = f"{tail[:1].lower() + tail[1:] if tail.startswith('The ') else tail} {head}"
+        label[code] = name
         for attr in ("name", "common_name", "official_name"):
             v = getattr(c, attr, None)
             if v:
