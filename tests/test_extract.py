@@ -231,6 +231,7 @@ United States        753,000    720,000    11,000,000
 Peru(1)              1,400,000  1,200,000  19,000,000
 China e              4,200,000  4,100,000  44,000,000
 Bolivia              520,000    W          4,800,000
+Mexico      2        650,000    640,000    22,000,000
 Namibia              \u2014          NA         -
 World total          12,500,000 12,000,000 250,000,000
 
@@ -267,6 +268,8 @@ def test_statistical_agency_table(project, tmp_path):
     peru = one(ex, subject="country/PE", measure="TotalProduction", year=2019)  # footnote marker (1) left out
     assert peru.locator["row"] == "Peru" and peru.quantity["value"] == 1400000
     assert one(ex, subject="country/CN", measure="Reserves").quantity["estimated"] is True  # "China e"
+    mx = one(ex, subject="country/MX", measure="TotalProduction", year=2019)  # marker 2 before the values
+    assert mx.quantity["value"] == 650000 and mx.locator["row"] == "Mexico"
     bo = [f for f in figures(ex) if f.subject == "country/BO"]
     assert sorted((f.measure, f.year) for f in bo) == [("Reserves", None), ("TotalProduction", 2019)]  # W withheld
     na = [f for f in figures(ex) if f.subject == "country/NA"]

@@ -97,19 +97,16 @@ def sniff(p: Path, data: bytes) -> str:
 def _decode(p: Path, data: bytes) -> str:
     if b"\x00" in data[:65536]:
         raise DocumentError(f"{p}: binary data, not text (give a PDF, HTML, Markdown or UTF-8 text document)")
-    for enc in ("utf-8-sig",):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError as e:
-            bad = e.start
-            # mostly-text files in a legacy encoding are read as cp1252; junk is refused
-            sample = data[:65536]
-            printable = sum(32 <= b < 127 or b in (9, 10, 12, 13) for b in sample)
-            if printable / max(1, len(sample)) < 0.85:
-                raise DocumentError(f"{p}: binary data, not text (byte {bad} is not UTF-8; "
-                                    "give a PDF, HTML, Markdown or UTF-8 text document)") from e
-            text = data.decode("cp1252", errors="replace")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        # mostly-text files in a legacy encoding are read as cp1252; junk is refused
+        sample = data[:65536]
+        printable = sum(32 <= b < 127 or b in (9, 10, 12, 13) for b in sample)
+        if printable / max(1, len(sample)) < 0.85:
+            raise DocumentError(f"{p}: binary data, not text (byte {e.start} is not UTF-8; "
+                                "give a PDF, HTML, Markdown or UTF-8 text document)") from e
+        text = data.decode("cp1252", errors="replace")
     controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > 0.01 * min(len(text), 65536):
         raise DocumentError(f"{p}: binary data, not text (control characters throughout; "

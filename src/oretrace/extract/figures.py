@@ -19,7 +19,7 @@ from .citations import Citation
 from .lexicon import FLOW_MEASURES, MEASURES, dimension, measure_for, unit_after
 from .mentions import Mention, slugify
 from .model import Fact, unique
-from .numbers import Num, find_numbers, plain
+from .numbers import Num, find_numbers, plain, read_digits
 from .registry import Registry
 from .structure import Sentence
 
@@ -209,7 +209,6 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
         q["min"], q["max"] = plain(lo), plain(hi)
     else:
         if unit == "percent" and value > 100 and n.ambiguous:
-            from .numbers import read_digits
             alt, _ = read_digits(n.text, "," if ctx.decimal == "." else ".")
             value = alt if alt is not None else value
         before = r["before"]

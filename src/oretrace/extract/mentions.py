@@ -151,7 +151,6 @@ def find(text: str, page: int, offset: int, gaz: Gazetteer, reg: Registry, doc_c
     folded = [(t if t.isascii() else fold(t)).lower() for _, _, t in toks]
     out: list[Mention] = []
     i = 0
-    starts = sentence_starts or set()
     while i < len(toks):
         hit = None
         for n in range(min(MAX_NGRAM, len(toks) - i), 0, -1):
@@ -275,7 +274,7 @@ def capitalised_phrases(text: str, sentence_starts: set[int]) -> list[tuple[int,
     i = 0
     while i < len(toks):
         s, e, t = toks[i]
-        if not (t[:1].isupper() or (t[:1].isdigit() and False)):
+        if not t[:1].isupper():
             i += 1
             continue
         j = i + 1

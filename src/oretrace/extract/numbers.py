@@ -209,10 +209,7 @@ def find_numbers(text: str, decimal: str = ".") -> list[Num]:
     for m in WORD_NUMBER.finditer(text):
         if not free(m.start(), m.end()):
             continue
-        tok = m.group(0)
-        if tok.lower() in ("a", "one") or tok.lower().startswith("a "):
-            # 'a' alone is an article, 'one' alone too often a pronoun: only with a unit (checked later)
-            pass
+        tok = m.group(0)  # 'a' and 'one' count only with a unit after them (the figure finder checks)
         v = word_value(tok)
         if v is None:
             continue

@@ -357,13 +357,8 @@ class Writer:
             says = self.says_figure(f)
             sid = self.new_statement_id(slug)
         else:
-            node = f.new_entities[0] if f.new_entities else None
-            if node is not None and node["id"] in self._declared_by_entities():
-                m = dict()
-                m["about"] = node["id"]
-                if not f.facts:
-                    # the relation is the flow or process itself, declared under entities
-                    return None
+            if not f.facts:
+                return None  # the relation is a flow or process itself, proposed under entities
             m = dict()
             m["about"] = f.about
             for k, v in f.facts.items():
@@ -384,13 +379,6 @@ class Writer:
             extra["note"] = f.note
         st["proposal"] = self.proposal(f.score, f.page, f.start, f.end, f.kind, f.focus, f.links, extra)
         return st
-
-    def _declared_by_entities(self) -> set[str]:
-        out = set()
-        for f in self.ex.facts:
-            for n in f.new_entities:
-                out.add(n["id"])
-        return out
 
     def _undated_reason(self) -> str | None:
         codes = [k for k in self.reg.individuals if re.search(r"NotStated|NoPeriod|Unstated|NotGiven", k)]

@@ -102,13 +102,12 @@ def run(path: str | Path, source_id: str, settings, blind: bool = False, min_sco
     flow_nodes: dict = {}
     facts: list[Fact] = []
     history: list[Mention] = []
-    prev_para: list[Mention] = []
     section = None
     recent_blocks: list[structure.Block] = []
     for i, b in enumerate(layout.blocks):
         ms = by_block.get(i, [])
         if b.section != section:
-            section, history, prev_para = b.section, [], []
+            section, history = b.section, []
         cits = [c for c in all_cits if c.page == b.page and b.start <= c.start < b.end]
         ctx = Context(reg, decimal, source_id, ms, cits, list(history), flows=flows, flow_nodes=flow_nodes)
         ctx.cite_of = {c.start: c.source for c in cits}

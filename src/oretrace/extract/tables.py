@@ -133,12 +133,11 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
         cells = _cells(ln)
         vals = cells[len(cells) - value_tail(cells):]
         label_cells = cells[:len(cells) - len(vals)]
-        ncols = len(years) if years else len(vals)
-        markers = []
+        ncols = (len(years) + max(0, len(groups) - 1)) if years else len(vals)
         if years and len(vals) > ncols:
+            # footnote markers between the label and the values ("Peru 2 1,400,000 ...")
             extra = vals[:len(vals) - ncols]
             if all(re.fullmatch(r"\d{1,2}|\(\d{1,2}\)|\d{1,2}/|[a-z*\u2020]", x) for x in extra):
-                markers = extra
                 vals = vals[len(extra):]
         label = " ".join(label_cells).strip()
         label = re.sub(r"(?<=[a-z])\d{1,2}$|\s*(?:\(\d{1,2}\)|\d{1,2}/|[*\u2020])$", "", label).strip(" .:")
@@ -148,7 +147,6 @@ def table_facts(block: Block, ctx: Context, before: list[Block], page_text: str)
             label = label[:m_e.start()]
         if not label:
             continue
-        label_start = page_text.find(label, s, e)
         row_mentions = [m for m in ctx.mentions if s <= m.start < s + len(" ".join(label_cells)) + 1]
         dim = dimension(unit[0])
         row_measure, mscore = measure_for(label, dim)
