@@ -10,7 +10,8 @@ How the scores are decided (nothing here knows the seed; any curated source can 
   (an old-style flow that carries its own quantity). Its period is the node's `year` or
   `period_start`/`period_end`, else that of its subject when the subject is a flow of the gold file.
 * Predicted figures: every statement of kind figure or table-cell in the proposals file, read back
-  from the YAML the extractor wrote.
+  from the YAML the extractor wrote (proposed flows come from its `entities:` or, for relations, from
+  the statement that declares them).
 * A predicted figure matches a gold figure when all four agree:
   value - `value` equal (relative difference under 1e-6), or `min` and `max` both equal (an open
           end must be open in both), after converting both to the unit's base (t, kt -> t);
@@ -23,7 +24,9 @@ How the scores are decided (nothing here knows the seed; any curated source can 
           at least one end. The flow's kind (export, import) and material are not compared.
   Matching is one-to-one, best-scored predictions first. Recall = matched gold / gold;
   precision = matched predictions / predictions.
-* Entity links: the `mentions:` of the proposals file (names linked to existing entities). A link
+* Entity links: the extractor's mentions linked to existing entities (the proposal-file format has
+  no place for them, so they are read from the extraction run itself; the statements' references are
+  a subset of them). A link
   is right when the gold source refers to that entity anywhere: in a statement of the gold file
   (a subject, an end, a value) or in an entity it introduces (entity files with its `source:`,
   and their values). Accuracy counts mentions; distinct precision/recall count entities. This is
@@ -131,7 +134,8 @@ def gold_figures(gold_path: Path, source_id: str, data_dir: Path) -> tuple[list[
 # ------------------------------------------------------------------ predictions
 def predicted(prop: dict) -> tuple[list[dict], dict]:
     flows = {}
-    for e in prop.get("entities") or []:
+    nodes = list(prop.get("entities") or []) + [n for st in prop.get("statements") or [] for n in st.get("assert") or []]
+    for e in nodes:
         if str(e.get("id", "")).startswith("flow/"):
             flows[e["id"]] = e
     out = []
@@ -308,7 +312,7 @@ def main(argv=None) -> int:
         reg = registry.load(settings)
         pairs, missed, extra = score(gold, preds, pflows, Countries(reg))
         # entity links
-        mentions = prop.get("mentions") or []
+        mentions = [{"ref": m.ref} for m in ex.mentions if m.by != "proposed"]
         right = [m for m in mentions if m["ref"] in gold_refs]
         linked = {m["ref"] for m in mentions}
         gold_linkable = {r for r in gold_refs if not r.startswith(("flow/", "observation/", "process/", "risk/"))}

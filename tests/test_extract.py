@@ -102,8 +102,9 @@ def test_production_with_year_subject_material_and_citation(project, tmp_path):
 def test_european_notation_and_refinery_production(project, tmp_path):
     ex = extract(project, tmp_path, "Refinery production in Finland reached 46236,373 t in 2018, "
                                     "against 18.150.000 t of ore handled in ten years.\n")
-    f = one(ex, measure="RefineryProduction")
-    assert (f.subject, f.year, f.quantity["value"]) == ("country/FI", 2018, 46236.373)
+    f = next(f for f in figures(ex) if f.quantity.get("value") == 46236.373)
+    assert (f.measure, f.subject, f.year) == ("RefineryProduction", "country/FI", 2018)
+    assert any(f.quantity.get("value") == 18150000 for f in figures(ex))
 
 
 @pytest.mark.parametrize("phrase,quantity", [
@@ -116,7 +117,7 @@ def test_european_notation_and_refinery_production(project, tmp_path):
 ])
 def test_qualifiers_and_ranges(project, tmp_path, phrase, quantity):
     ex = extract(project, tmp_path, f"The ore of the Cerro Alto mine has a content of {phrase}.\n")
-    f = one(ex, measure="Concentration")
+    f = one(ex, measure="ElementConcentration")
     assert f.quantity == quantity
     assert (f.subject, f.element) == ("site/cerro-alto-mine", "Indium")
 
@@ -124,7 +125,7 @@ def test_qualifiers_and_ranges(project, tmp_path, phrase, quantity):
 @pytest.mark.parametrize("sentence,unit,value,measure", [
     ("The Northport smelter has a capacity of 150 kt/y of zinc.", "t/year", 150000, "ProductionCapacity"),
     ("The Northport smelter can produce 72 tonnes per year of zinc.", "t/year", 72, "ProductionCapacity"),
-    ("The Northport smelter produces 2 Mt of zinc.", "kt", 2000, "TotalProduction"),
+    ("The Northport smelter produces 2 Mt of zinc.", "Mt", 2, "TotalProduction"),
     ("The Northport smelter produces 300 tonnes of zinc a day.", "t/day", 300, "TotalProduction"),
     ("Every year the Northport smelter produces 40 kt of zinc.", "t/year", 40000, "TotalProduction"),
 ])
@@ -141,7 +142,8 @@ def test_money_prices_distance_and_time(project, tmp_path):
                  "Royalties of 6,050,000 euro were not collected on the exports of Peru. "
                  "The trip from Peru to Finland covers 13,000 km and takes about one month, or 30 days.\n")
     assert one(ex, measure="Price", subject="Indium").quantity == {"value": 350, "unit": "USD/kg"}
-    assert one(ex, measure="Price", subject="Zinc").quantity == {"value": 2500, "unit": "USD/t"}
+    zinc = one(ex, measure="Price", subject="Zinc")  # per tonne, given per kilogram
+    assert zinc.quantity == {"value": 2.5, "unit": "USD/kg"} and zinc.note == "converted from a price per tonne"
     royal = one(ex, measure="RoyaltyNotCollected")
     assert royal.quantity == {"value": 6050000, "unit": "EUR"}
     dist = one(ex, measure="Distance")
@@ -181,7 +183,7 @@ def test_consumption_reserves_and_zero(project, tmp_path):
                  "Finland consumed 12 kt of zinc in 2018. Peru holds reserves of 19 Mt of zinc. "
                  "No zinc was smelted in Peru in 2016.\n")
     assert one(ex, measure="Consumption").quantity == {"value": 12, "unit": "kt"}
-    assert one(ex, measure="Reserves").quantity == {"value": 19000, "unit": "kt"}
+    assert one(ex, measure="Reserves").quantity == {"value": 19, "unit": "Mt"}
     zero = one(ex, measure="RefineryProduction")
     assert (zero.subject, zero.year, zero.quantity) == ("country/PE", 2016, {"value": 0, "unit": "t"})
 
@@ -448,7 +450,8 @@ def test_cli_writes_curated_proposals(project, tmp_path):
     assert p["kind"] == "figure" and p["status"] == "proposed" and 0 < p["score"] <= 1
     text = doc.read_text()
     assert text[p["span"]["start"]:p["span"]["end"]].startswith("Peru produced")
-    assert {"ref": "country/PE", "page": 1, "start": 8, "end": 12, "by": "iso-name", "score": 0.95} in d["mentions"]
+    assert set(d) <= {"proposals_for", "document", "extracted_on", "extractor", "curator", "source", "cited_sources",
+                      "entities", "statements"}
 
 
 def test_new_source_is_proposed(project, tmp_path):
@@ -457,8 +460,8 @@ def test_new_source_is_proposed(project, tmp_path):
     r = run_cli(project, "extract", str(doc), "--source", "indium-in-peru")
     assert r.returncode == 0, r.stderr
     d = yaml.safe_load((project / "data" / "proposals" / "indium-in-peru.yaml").read_text())
-    assert d["source"]["id"] == "indium-in-peru" and d["source"]["title"] == "Indium in Peru"
-    assert d["source"]["proposal"]["needs"] == ["publisher or creator", "year (or year_not_before)"]
+    assert d["source"] == {"id": "indium-in-peru", "a": "Report", "title": "Indium in Peru"}
+    assert "does not give the new source's a publisher or creator, a year (or year_not_before)" in r.stderr
 
 
 @pytest.mark.parametrize("source", ["../escape", "Bad_Id", "a/b", "x" * 130, "..", ""])
@@ -553,3 +556,35 @@ def test_writer_refuses_generated_text_that_repeats_the_document(project, tmp_pa
     ex.facts[0].note = sentence  # as if a generated field had picked up the document's words
     text, warnings = output.render(ex, settings_for(project))
     assert sentence not in text and any("repeats the document" in w for w in warnings)
+
+
+def test_ranks_and_listed_numbers_sharing_a_unit(project, tmp_path):
+    ex = extract(project, tmp_path, "Peru is estimated as the 3rd largest producer of indium (NSO, 2020). "
+                                    "At the Cerro Alto mine the ingots are sold in units of 2 or 10 kg.\n")
+    rank = one(ex, measure="ProductionRank")
+    assert (rank.cls, rank.subject, rank.quantity) == ("RankObservation", "country/PE",
+                                                       {"value": 3, "unit": "rank", "estimated": True})
+    assert sorted(f.quantity["value"] for f in figures(ex) if f.measure == "UnitSize") == [2, 10]
+
+
+def test_output_follows_the_declared_proposal_file_format(project, tmp_path):
+    """The proposals written for a document check against data/schema/proposal-file.schema.json
+    and the format's own structural check."""
+    import json
+
+    import jsonschema
+    from oretrace.curated import format as fmt, yamlio
+    from oretrace.extract import output
+
+    ex = extract(project, tmp_path, SEED_LIKE_TABLE + "\nThe Huanca mine, owned by Andes Metals S.A., produced "
+                                                      "about 300 t of zinc concentrate (Quispe, 2018).\n")
+    text, _ = output.render(ex, settings_for(project))
+    schema = json.loads((ROOT / "data" / "schema" / "proposal-file.schema.json").read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(yaml.safe_load(text)))
+    assert errors == [], [e.message for e in errors[:3]]
+    issues = []
+    fmt.check(fmt.PROPOSAL_FILE, yamlio.load(text), yamlio.line_of, issues)
+    assert issues == []
+    d = yaml.safe_load(text)
+    assert {s["proposal"]["kind"] for s in d["statements"]} == {"table-cell", "figure", "relation"}
+    assert any(e["id"].startswith("flow/") for e in d["entities"])  # the table's flows, with its figures

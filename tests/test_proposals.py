@@ -44,13 +44,7 @@ def extracted(project, tmp_path, text=DOC, source="field-notes", name="notes.txt
 
 def statuses(project, source="field-notes"):
     d = yaml.safe_load((project / "data" / "proposals" / f"{source}.yaml").read_text())
-    out = {}
-    for sec in ("cited_sources", "entities", "statements"):
-        for m in d.get(sec) or []:
-            out[m["id"]] = m["proposal"]["status"]
-    if "source" in d:
-        out[d["source"]["id"]] = d["source"]["proposal"]["status"]
-    return out
+    return {m["id"]: m["proposal"]["status"] for m in d.get("statements") or []}
 
 
 def test_list_show_and_reject(project, tmp_path):
@@ -58,6 +52,8 @@ def test_list_show_and_reject(project, tmp_path):
     ids = [s["id"] for s in d["statements"]]
     r = cli(project, "proposals", "list")
     assert r.returncode == 0 and "field-notes" in r.stdout and "5 proposed, 0 accepted, 0 rejected" in r.stdout
+    r = cli(project, "proposals", "reject", "field-notes", "site/huanca-mine")
+    assert r.returncode == 2 and "not reviewed on their own" in r.stderr
     r = cli(project, "proposals", "list", "field-notes")
     assert all(i in r.stdout for i in ids) and "quispe-2018" in r.stdout and "site/huanca-mine" in r.stdout
     fig = next(s for s in d["statements"] if s["assert"][0].get("subject") == "country/PE")
@@ -94,8 +90,9 @@ def test_accept_one_brings_what_it_needs_and_keeps_comments(project, tmp_path):
     assert any(s["assert"][0].get("id") == "site/huanca-mine" for s in cur["statements"])
     assert [c["id"] for c in cur["cited_sources"]] == ["nso-2020", "quispe-2018"]
     st = statuses(project)
-    assert st[own["id"]] == st["site/huanca-mine"] == st["quispe-2018"] == "accepted"
-    assert list(st.values()).count("proposed") == 2
+    assert st[own["id"]] == "accepted" and list(st.values()).count("proposed") == 2
+    r = cli(project, "proposals", "list", "field-notes")  # the entity and the cited source are now known
+    assert "accepted  entity" in r.stdout and "accepted  citation" in r.stdout
     r = cli(project, "check")
     assert r.returncode == 0, r.stderr
     r = cli(project, "proposals", "accept", "field-notes", own["id"])
@@ -136,7 +133,7 @@ def test_new_source_file_is_created(project, tmp_path):
             "<meta name='citation_publication_date' content='2021-05-02'></head><body><h1>Indium in Peru</h1>"
             "<p>Peru produced 5 t of indium in 2019.</p></body></html>")
     d = extracted(project, tmp_path, html, source="indium-in-peru", name="page.html")
-    assert d["source"]["title"] == "Indium in Peru" and "needs" not in d["source"]["proposal"]
+    assert d["source"]["title"] == "Indium in Peru"
     r = cli(project, "proposals", "accept", "indium-in-peru", "--all", "--curator", "curator/oretrace-core")
     assert r.returncode == 0, r.stderr
     new = yaml.safe_load((project / "data" / "sources" / "indium-in-peru.yaml").read_text())

@@ -50,8 +50,12 @@ class Item:
         p = self.data.get("proposal")
         return p if isinstance(p, dict) else {}
 
+    known: bool = False  # an entity or cited source the curated files already have
+
     @property
     def status(self) -> str:
+        if self.section != "statements":  # reviewed with the statements that need them
+            return "accepted" if self.known else "proposed"
         return str(self.proposal.get("status", "proposed"))
 
     @property
@@ -91,18 +95,26 @@ def load(settings, source_id: str) -> Proposals:
     if not p.is_file():
         raise ProposalError(f"no proposals for {source_id!r}: data/proposals/{source_id}.yaml does not exist "
                             f"(run oretrace extract DOCUMENT --source {source_id})")
+    from .curated import format as fmt, yamlio
+
+    rel = f"data/proposals/{source_id}.yaml"
     try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ProposalError(f"data/proposals/{source_id}.yaml{where}: malformed YAML ({getattr(e, 'problem', e)})")
+        data = yamlio.load(p.read_text(encoding="utf-8"))
+    except yamlio.YamlError as e:
+        raise ProposalError(f"{rel}:{e.line}: {e.message}")
     except (OSError, UnicodeDecodeError) as e:
-        raise ProposalError(f"data/proposals/{source_id}.yaml cannot be read ({e})")
-    if not isinstance(data, dict) or data.get("proposals_for") != source_id:
-        raise ProposalError(f"data/proposals/{source_id}.yaml is not a proposals file for {source_id!r} "
-                            "(its proposals_for: must be the source id)")
+        raise ProposalError(f"{rel} cannot be read ({e})")
+    issues: list = []
+    fmt.check(fmt.PROPOSAL_FILE, data, yamlio.line_of, issues)
+    if issues:
+        raise ProposalError(f"{rel} is not in the proposal-file format (data/README.md)",
+                            [f"{rel}:{i.line}: {i.message}" for i in issues])
+    if data.get("proposals_for") != source_id:
+        raise ProposalError(f"{rel} is not a proposals file for {source_id!r} (its proposals_for: must be the source id)")
     props = Proposals(source_id, p, data)
+    from .extract import registry
+
+    reg = registry.load(settings)
     if isinstance(data.get("source"), dict):
         props.items.append(Item("source", source_id, data["source"], 0))
     for section in ("cited_sources", "entities", "statements"):
@@ -111,7 +123,11 @@ def load(settings, source_id: str) -> Proposals:
             raise ProposalError(f"data/proposals/{source_id}.yaml: {section} must be a list")
         for i, m in enumerate(seq):
             if isinstance(m, dict) and isinstance(m.get("id"), str):
-                props.items.append(Item(section, m["id"], m, i))
+                known = (m["id"] in reg.sources if section == "cited_sources" else
+                         m["id"] in reg.entities if section == "entities" else False)
+                props.items.append(Item(section, m["id"], m, i, known))
+    if props.items and props.items[0].section == "source":
+        props.items[0].known = source_id in reg.sources
     return props
 
 
@@ -323,6 +339,7 @@ def accept(settings, source_id: str, patterns: list[str], everything: bool = Fal
         doc["curator"] = who
         doc["curated_on"] = today.isoformat()
         doc.yaml_set_start_comment(f"Accepted from data/proposals/{source_id}.yaml on {today.isoformat()}.")
+    curator = curator or props.data.get("curator")
     file_curator = doc.get("curator")
     file_date = str(doc.get("curated_on") or "")
     if curator is None and not file_curator:
@@ -407,7 +424,8 @@ def _statement_ids(settings) -> set[str]:
 
 def check_with(settings, source_id: str, text: str, checker=None) -> list[str]:
     """The checker's problems for the curated files with data/sources/ID.yaml replaced by `text`,
-    read from a throw-away view of the project (links to every other file), so nothing real changes."""
+    read from a throw-away copy of data/ (the checker reads only regular files inside data/), so
+    nothing real changes until the result checks."""
     from . import curated
 
     tmp = Path(tempfile.mkdtemp(prefix="oretrace-accept-"))
@@ -416,14 +434,8 @@ def check_with(settings, source_id: str, text: str, checker=None) -> list[str]:
         for entry in root.iterdir():
             if entry.name != "data":
                 os.symlink(entry, tmp / entry.name)
-        (tmp / "data").mkdir()
-        for entry in settings.data_dir.iterdir():
-            if entry.name not in ("sources",):
-                os.symlink(entry, tmp / "data" / entry.name)
-        (tmp / "data" / "sources").mkdir()
-        for entry in (settings.data_dir / "sources").iterdir():
-            if entry.name != f"{source_id}.yaml":
-                os.symlink(entry, tmp / "data" / "sources" / entry.name)
+        shutil.copytree(settings.data_dir, tmp / "data", symlinks=True,
+                        ignore=lambda d, names: [n for n in names if n == "proposals" and Path(d) == settings.data_dir])
         (tmp / "data" / "sources" / f"{source_id}.yaml").write_text(text, encoding="utf-8")
         from dataclasses import replace
 
@@ -446,13 +458,7 @@ def mark(settings, source_id: str, ids: list[str], status: str, today: _dt.date 
     y = _rt()
     doc = y.load(p.read_text(encoding="utf-8"))
     want = set(ids)
-    nodes = []
-    if isinstance(doc.get("source"), dict) and source_id in want:
-        nodes.append(doc["source"])
-    for section in ("cited_sources", "entities", "statements"):
-        for m in doc.get(section) or []:
-            if isinstance(m, dict) and m.get("id") in want:
-                nodes.append(m)
+    nodes = [m for m in doc.get("statements") or [] if isinstance(m, dict) and m.get("id") in want]
     from ruamel.yaml.comments import CommentedMap
 
     for m in nodes:
@@ -461,7 +467,6 @@ def mark(settings, source_id: str, ids: list[str], status: str, today: _dt.date 
             prop = CommentedMap()
             m["proposal"] = prop
         prop["status"] = status
-        prop["decided_on"] = today.isoformat()
     import io
 
     buf = io.StringIO()
@@ -472,6 +477,11 @@ def mark(settings, source_id: str, ids: list[str], status: str, today: _dt.date 
 def reject(settings, source_id: str, patterns: list[str], everything: bool = False, today=None) -> dict:
     props = load(settings, source_id)
     chosen = select(props, patterns, everything)
+    others = [i.id for i in chosen if i.section != "statements" and not everything]
+    if others:
+        raise ProposalError(f"{', '.join(others)}: entities and cited sources are not reviewed on their own; they "
+                            "join the source file with the statements that need them (reject those statements)")
+    chosen = [i for i in chosen if i.section == "statements"]
     todo = [i.id for i in chosen if i.status == "proposed"]
     if todo:
         mark(settings, source_id, todo, "rejected", today)

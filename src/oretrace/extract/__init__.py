@@ -49,6 +49,14 @@ def cmd_extract(args, settings) -> int:
         return EXIT_INPUT
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if ex.source_entry:
+        missing = [k for k, ok in (("a title", "title" in ex.source_entry),
+                                   ("a publisher or creator", "publisher" in ex.source_entry or
+                                    "creator" in ex.source_entry),
+                                   ("a year (or year_not_before)", "year" in ex.source_entry)) if not ok]
+        if missing:
+            print(f"note: the document does not give the new source's {', '.join(missing)}: add them to the "
+                  f"proposed source entry before accepting", file=sys.stderr)
     if args.stdout:
         sys.stdout.write(text)
         return EXIT_OK

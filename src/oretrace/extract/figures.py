@@ -37,6 +37,8 @@ MIN_ONLY = re.compile(r"(?:\bat least|\bmore than|\bover|\babove|\bexceeding|\bm
 ESTIMATED = re.compile(r"\bestimat|\bassum|\bmodell?ed\b|\bprojected\b|\bforecast|\bwould (?:have|amount)|\bcalculated\b",
                        re.I)
 ORDINAL = re.compile(r"^(?:st|nd|rd|th)\b")
+RANK = re.compile(r"^(?:st|nd|rd|th)\s+(?:largest|biggest|most important|leading|main)\s+"
+                  r"(?:[a-z-]+\s+){0,2}?(?:producers?|extractors?|exporters?|miners?|suppliers?|refiners?)\b", re.I)
 RANGE_GAP = re.compile(r"^\s*(?:-|\u2013|\u2014|to|and|or)\s*$", re.I)
 TRADE = re.compile(r"export|import|arriv|\bsold\b|\bsale|ship|\btrip\b|\bvoyage|\bcame from\b|\bsent\b|transport", re.I)
 ZERO = [
@@ -64,10 +66,10 @@ _FAMILY = {
     "MediumScaleMiningProduction": "production", "RefineryProduction": "production", "ArticleProduction": "production",
     "ProductionCapacity": "production", "StorageCapacity": "site", "HandlingCapacity": "site", "Reserves": "production",
     "Consumption": "production", "StockChange": "production",
-    "Concentration": "content", "Purity": "content", "ShareOfWhole": "share", "PopulationShare": "people",
+    "ElementConcentration": "content", "Purity": "content", "ShareOfWhole": "share", "PopulationShare": "people",
     "Headcount": "people", "EndUseShare": "rate", "EndOfLifeRecyclingRate": "rate", "RecycledShareOfProduction": "rate",
     "MonetaryValue": "money", "UnpaidValue": "money", "RoyaltyNotCollected": "money", "TreatmentCharge": "money",
-    "RoyaltyRate": "money", "Price": "price", "VehicleCount": "site", "UnloadingRate": "site",
+    "RoyaltyRate": "money", "Price": "price", "VehicleFrequency": "site", "UnloadingRate": "site",
     "MembershipSize": "group", "WorkGroupSize": "group", "UnitSize": "unit", "Distance": "site", "Duration": "site",
 }
 
@@ -146,6 +148,10 @@ def sentence_figures(sent: Sentence, ctx: Context) -> list[Fact]:
                      r"decree|§|#)\s*$", before, re.I):
             continue
         if ORDINAL.match(text[n.end:n.end + 3]):
+            rm = RANK.match(text[n.end:n.end + 60])
+            if rm and n.kind == "digits":
+                raw.append({"n": n, "second": None, "before": before,
+                            "unit": lexicon.UnitMatch("rank", n.end + rm.end(), 1.0, "rank")})
             continue
         if n.kind == "digits" and re.match(r"^\s*(?:\)|\.\s|:)", text[n.end:n.end + 3]) and \
                 re.match(r"^\s*$", text[:n.start]):
@@ -157,6 +163,11 @@ def sentence_figures(sent: Sentence, ctx: Context) -> list[Fact]:
                 if gap != "or":
                     second = nums[i]
         um = unit_after(text, (second or n).end, before=before)
+        if um is None and second is None and i < len(nums) and \
+                re.fullmatch(r"\s*(?:,|or|and|,\s*or|,\s*and)\s*", text[n.end:nums[i].start]):
+            um2 = unit_after(text, nums[i].end, before=before)
+            if um2 is not None and um2.dimension not in ("count", "ratio"):
+                um = lexicon.UnitMatch(um2.unit, n.end, um2.factor, um2.dimension, um2.noun, um2.note)
         if um is None and second is not None:
             um = unit_after(text, n.end, before=before)
         if um is None and n.kind == "fraction":
@@ -271,19 +282,21 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
         if measure is None:
             return None
     if um.noun:
-        noun_measure = {"trucks": "VehicleCount", "lorries": "VehicleCount", "vehicles": "VehicleCount",
-                        "wagons": "VehicleCount", "railcars": "VehicleCount", "members": "MembershipSize",
+        noun_measure = {"trucks": "VehicleFrequency", "lorries": "VehicleFrequency", "vehicles": "VehicleFrequency",
+                        "wagons": "VehicleFrequency", "railcars": "VehicleFrequency", "members": "MembershipSize",
                         "associates": "WorkGroupSize" if re.search(r"groups? of|teams? of", clause, re.I) else "MembershipSize",
                         "miners": "MembershipSize" if re.search(r"consist|members|gathered", clause, re.I) else "Headcount"}
         measure = noun_measure.get(um.noun, measure if measure in ("Headcount", "MembershipSize", "WorkGroupSize")
                                    else "Headcount")
         if um.noun in ("ships", "vessels", "barges"):
-            measure = "VehicleCount"
+            measure = "VehicleFrequency"
+    if dim not in MEASURES[measure][1]:
+        return None  # a measure the ontology gives another dimension (vehicles are counted per day)
     if unit == "percent" and q.get("value") is not None and q["value"] >= 90 and \
             text[:n.start].rstrip().endswith("(") and \
             any(m.kind in ("material", "element") and 0 <= n.start + off - m.end <= 4 for m in ctx.mentions):
         measure = "Purity"  # "metallic indium (99.998 %)"
-    if unit == "percent" and measure == "Concentration" and not re.search(r"indium|zinc|content|grade|concentr",
+    if unit == "percent" and measure == "ElementConcentration" and not re.search(r"indium|zinc|content|grade|concentr",
                                                                           clause, re.I):
         measure = "ShareOfWhole"
     cls = ctx.reg.measures.get(measure, {}).get("class") or MEASURES[measure][0]
@@ -313,7 +326,7 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
             f.material = el.ref
         f.links.append(el)
     trade = measure in FLOW_MEASURES or (dim in ("ratio", "money") and measure not in ("EndUseShare", "PopulationShare",
-                                                                                      "Concentration", "Purity",
+                                                                                      "ElementConcentration", "Purity",
                                                                                       "EndOfLifeRecyclingRate",
                                                                                       "RecycledShareOfProduction",
                                                                                       "RoyaltyRate", "Price")
@@ -508,8 +521,8 @@ def _flow_subject(f: Fact, sent, ctx: Context, clause, c_start, smen, cmen, meas
                 roles["origin"].append(m.ref)
             elif p in ("to", "into", "towards"):
                 roles["destination"].append(m.ref)
-            elif p == "at" and m.kind == "site":
-                (roles["destination"] if kind == "Import" else roles["via"]).append(m.ref)
+            elif p == "at":  # "arrives at Chilean ports", "exported at the port of Arica"
+                (roles["destination"] if kind in ("Import", "Shipment") or m.kind != "site" else roles["via"]).append(m.ref)
             elif p in ("in", "inside", "within"):
                 (roles["origin"] if kind == "Export" else roles["destination"]).append(m.ref)
             elif m.by == "demonym" or re.match(r"^\s*(?:exports?|imports?|exported|imported|produced)\b", tail):

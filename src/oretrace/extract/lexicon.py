@@ -16,6 +16,16 @@ def _m(code, cls, dims, label):
 
 
 MASS, RATE = "mass", "mass-rate"
+
+
+def adopt(codes: dict) -> None:
+    """Take the class, dimensions and label of each measure from the ontology's code list where it
+    declares them (ontology/codes.ttl), so the extractor follows the format the checker enforces."""
+    for code, info in codes.items():
+        if code in MEASURES:
+            cls, dims, label = MEASURES[code]
+            MEASURES[code] = (info.get("class") or cls, frozenset(info.get("dimensions") or dims),
+                              info.get("label") or label)
 _m("TotalProduction", "ProductionObservation", "mass mass-rate", "total production")
 _m("ArtisanalSmallScaleProduction", "ProductionObservation", "mass mass-rate", "artisanal and small-scale production")
 _m("StateMiningProduction", "ProductionObservation", "mass mass-rate", "state mining production")
@@ -28,9 +38,9 @@ _m("HandlingCapacity", "CapacityObservation", "mass mass-rate", "handling capaci
 _m("ExportQuantity", "FlowQuantityObservation", "mass mass-rate", "exports")
 _m("ImportQuantity", "FlowQuantityObservation", "mass mass-rate", "imports")
 _m("ShipmentQuantity", "FlowQuantityObservation", "mass mass-rate", "quantity shipped")
-_m("DomesticUse", "FlowQuantityObservation", "mass mass-rate", "domestic use")
-_m("CargoPerVoyage", "FlowQuantityObservation", "mass", "cargo per voyage")
-_m("UnloadingRate", "FlowQuantityObservation", "mass-rate", "unloading rate")
+_m("DomesticUse", "QuantityObservation", "mass mass-rate", "domestic use")
+_m("CargoPerVoyage", "QuantityObservation", "mass", "cargo per voyage")
+_m("UnloadingRate", "QuantityObservation", "mass-rate", "unloading rate")
 _m("Consumption", "QuantityObservation", "mass mass-rate", "consumption")
 _m("StockChange", "QuantityObservation", "mass", "stock change")
 _m("Reserves", "QuantityObservation", "mass", "reserves")
@@ -39,24 +49,25 @@ _m("PopulationShare", "ShareObservation", "ratio", "share of the population")
 _m("EndUseShare", "EndUseShareObservation", "ratio", "end-use share")
 _m("EndOfLifeRecyclingRate", "RecyclingRateObservation", "ratio", "end-of-life recycling rate")
 _m("RecycledShareOfProduction", "RecyclingRateObservation", "ratio", "recycled share of production")
-_m("Concentration", "ContentObservation", "ratio", "concentration")
+_m("ElementConcentration", "ContentObservation", "ratio", "concentration")
 _m("Purity", "ContentObservation", "ratio", "purity")
 _m("MonetaryValue", "ValueObservation", "money", "value")
 _m("UnpaidValue", "ValueObservation", "money", "value not paid")
 _m("RoyaltyNotCollected", "ValueObservation", "money", "royalties not collected")
-_m("Price", "ValueObservation", "money money-rate", "price")
-_m("RoyaltyRate", "ValueObservation", "ratio", "royalty rate")
-_m("TreatmentCharge", "ValueObservation", "money money-rate", "treatment charge")
+_m("Price", "ValueObservation", "money money-per-mass", "price")
+_m("RoyaltyRate", "ShareObservation", "ratio", "royalty rate")
+_m("TreatmentCharge", "ValueObservation", "money money-per-mass", "treatment charge")
 _m("Distance", "QuantityObservation", "length", "distance")
 _m("Duration", "QuantityObservation", "time", "duration")
 _m("Headcount", "QuantityObservation", "count", "number of people")
 _m("MembershipSize", "QuantityObservation", "count", "number of members")
 _m("WorkGroupSize", "QuantityObservation", "count", "size of a work group")
-_m("VehicleCount", "QuantityObservation", "count count-rate", "number of vehicles")
+_m("VehicleFrequency", "QuantityObservation", "count-rate", "vehicles")
 _m("UnitSize", "QuantityObservation", "mass", "unit size")
-_m("ProductionRank", "RankObservation", "rank", "production rank")
+_m("ProductionRank", "RankObservation", "rank", "rank by production")
 
-FLOW_MEASURES = {"ExportQuantity", "ImportQuantity", "ShipmentQuantity", "DomesticUse", "CargoPerVoyage", "UnloadingRate"}
+# the measures whose subject is a flow (the ontology's FlowQuantityObservation measures)
+FLOW_MEASURES = {"ExportQuantity", "ImportQuantity", "ShipmentQuantity"}
 
 # (pattern on the lower-cased words around a figure, measure, weight)
 KEYWORDS: list[tuple[re.Pattern, str, float]] = [(re.compile(p), m, w) for p, m, w in [
@@ -91,7 +102,7 @@ KEYWORDS: list[tuple[re.Pattern, str, float]] = [(re.compile(p), m, w) for p, m,
     (r"treatment charge|refining charge|\btc\b", "TreatmentCharge", 3.0),
     (r"\bmissed\b|\bnot paid\b|\bunpaid\b|\blost\b|\bforegone\b|\bforgone\b|\bdeprived\b", "UnpaidValue", 2.8),
     (r"\bvalue\b|\bworth\b|\brevenue|\bincome\b|\bearn", "MonetaryValue", 2.0),
-    (r"concentration|\bcontent\b|\bgrades?\b|\bcontain|\brich in\b|\bassay", "Concentration", 2.2),
+    (r"concentration|\bcontent\b|\bgrades?\b|\bcontain|\brich in\b|\bassay", "ElementConcentration", 2.2),
     (r"\bpurity\b|\bpure\b|high[- ]purity", "Purity", 3.0),
     (r"\bpopulation\b", "PopulationShare", 3.0),
     (r"\bshare\b|\bproportion\b|\baccount(?:s|ed)? for\b|\brepresent|\bmak(?:e|es|ing) up\b|\bcame from\b|"
@@ -99,12 +110,12 @@ KEYWORDS: list[tuple[re.Pattern, str, float]] = [(re.compile(p), m, w) for p, m,
     (r"\bpeople\b|\bpersons\b|\binhabitants\b|\bworkers\b|\bemployees\b|\bindividuals\b|\bjobs\b", "Headcount", 2.2),
     (r"\bmembers\b|\bconsists?\b|\bconsist(?:ing)? (?:of|out)\b|\bgathered\b", "MembershipSize", 2.5),
     (r"\bgroups? of\b|\bteams? of\b|\bcrews? of\b", "WorkGroupSize", 3.0),
-    (r"\btrucks\b|\blorries\b|\bvehicles\b|\bwagons\b|\brailcars\b", "VehicleCount", 2.6),
+    (r"\btrucks\b|\blorries\b|\bvehicles\b|\bwagons\b|\brailcars\b", "VehicleFrequency", 2.6),
     (r"\bunits? of\b|\bpackages? of\b|\bsold in\b|\bbars? of\b|\bingots? of\b", "UnitSize", 3.0),
 ]]
 
-DEFAULT_BY_DIMENSION = {"ratio": "ShareOfWhole", "money": "MonetaryValue", "money-rate": "Price", "length": "Distance",
-                        "time": "Duration", "count": "Headcount", "count-rate": "VehicleCount"}
+DEFAULT_BY_DIMENSION = {"rank": "ProductionRank", "ratio": "ShareOfWhole", "money": "MonetaryValue", "money-per-mass": "Price", "length": "Distance",
+                        "time": "Duration", "count": "Headcount", "count-rate": "VehicleFrequency"}
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ class UnitMatch:
 _PER_YEAR = r"(?:\s*/\s*(?:y|yr|year|a|annum)\b|\s+(?:a|per|each|every|/)\s*(?:year|annum)\b|\s+annually\b|\s+yearly\b)"
 _PER_DAY = r"(?:\s*/\s*d(?:ay)?\b|\s+(?:a|per|each|every)\s+day\b|\s+daily\b)"
 _MASS = [
-    (r"(?:Mt|million (?:metric )?(?:tonnes|tons))(?![\w/])", "kt", 1000.0, "converted from million tonnes"),
+    (r"(?:Mt|million (?:metric )?(?:tonnes|tons))(?![\w/])", "Mt", 1.0, ""),
     (r"(?:kt|kilo ?tonnes?|thousand (?:metric )?(?:tonnes|tons))(?![\w])", "kt", 1.0, ""),
     (r"(?:[Tt]onnes?|[Tt]ons?|[Mm]etric [Tt]ons?|mt|t)(?![\w])", "t", 1.0, ""),  # "3T" is not three tonnes
     (r"(?:kg|kilograms?|kilos?)(?![\w])", "kg", 1.0, ""),
@@ -154,8 +165,12 @@ def unit_after(text: str, pos: int, before: str = "") -> UnitMatch | None:
         pm = _PER_MASS.match(text[end:end + 20])
         if pm:
             per = pm.group(1).lower()
-            per = "kg" if per.startswith("k") else ("t" if per.startswith("t") else "lb")
-            return UnitMatch(f"{cur}/{per}", end + pm.end(), dimension="money-rate")
+            if per.startswith("k"):
+                return UnitMatch(f"{cur}/kg", end + pm.end(), dimension="money-per-mass")
+            if per.startswith("t"):  # a price per tonne, given per kilogram (the curated unit)
+                return UnitMatch(f"{cur}/kg", end + pm.end(), 0.001, "money-per-mass",
+                                 note="converted from a price per tonne")
+            return UnitMatch(f"{cur}/lb", end + pm.end(), dimension="money-per-mass")
         return UnitMatch(cur, end, dimension="money")
     m = _KTPA.match(rest.lstrip())
     if m:
@@ -207,7 +222,7 @@ def unit_after(text: str, pos: int, before: str = "") -> UnitMatch | None:
 
 
 def dimension(unit: str) -> str:
-    if unit in ("t", "kt", "kg", "g"):
+    if unit in ("t", "kt", "Mt", "kg", "g"):
         return "mass"
     if unit in ("t/year", "t/day"):
         return "mass-rate"
@@ -216,7 +231,7 @@ def dimension(unit: str) -> str:
     if unit in ("EUR", "USD"):
         return "money"
     if "/" in unit and unit.split("/")[0] in ("EUR", "USD"):
-        return "money-rate"
+        return "money-per-mass"
     if unit == "km":
         return "length"
     if unit in ("day", "month", "year"):
@@ -247,6 +262,6 @@ def measure_for(window: str, dim: str, focus: int | None = None) -> tuple[str | 
     return best, best_score
 
 
-UNIT_WORDS = {"t": "t", "kt": "kt", "kg": "kg", "g": "g", "ppm": "ppm", "percent": "%", "EUR": "EUR", "USD": "USD",
+UNIT_WORDS = {"t": "t", "kt": "kt", "Mt": "Mt", "EUR/kg": "EUR/kg", "USD/kg": "USD/kg", "kg": "kg", "g": "g", "ppm": "ppm", "percent": "%", "EUR": "EUR", "USD": "USD",
               "km": "km", "day": "days", "month": "months", "year": "years", "t/year": "t a year", "t/day": "t a day",
               "count": "", "count/day": "a day", "count/year": "a year", "rank": ""}

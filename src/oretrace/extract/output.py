@@ -175,94 +175,62 @@ class Writer:
 
     # -- the document
     def build(self) -> dict:
+        """The proposals file, in the proposal-file format of data/README.md (curated/format.py)."""
         ex = self.ex
         out = dict()
         out["proposals_for"] = ex.source_id
-        out["document"] = _flow({"path": str(ex.doc.path), "sha256": ex.doc.sha256, "pages": len(ex.doc.pages),
-                                 "format": ex.doc.format})
+        out["document"] = _flow({"path": str(ex.doc.path), "sha256": ex.doc.sha256, "pages": len(ex.doc.pages)})
         out["extracted_on"] = self.today.isoformat()
         out["extractor"] = EXTRACTOR
         if ex.source_entry:
-            src = dict()
-            for k, v in ex.source_entry.items():
-                src[k] = _text(v) if k == "title" else v
-            missing = [k for k in ("title",) if k not in ex.source_entry]
-            if "publisher" not in ex.source_entry and "creator" not in ex.source_entry:
-                missing.append("publisher or creator")
-            if "year" not in ex.source_entry:
-                missing.append("year (or year_not_before)")
-            prop = {"kind": "source", "status": "proposed", "score": 0.5}
-            if missing:
-                prop["needs"] = missing
-            src["proposal"] = _flow(prop)
-            out["source"] = src
-        cited = list()
+            out["source"] = {k: (_text(v) if k == "title" else _flow_list(v) if isinstance(v, list) else v)
+                             for k, v in ex.source_entry.items()}
+        cited = []
         for sid, item in ex.new_sources.items():
-            e = item["entry"]
-            c = item["citation"]
-            m = dict()
-            for k, v in e.items():
-                if k == "at":
-                    m[k] = _locator(v)
-                elif k == "creator":
-                    m[k] = _flow_list(v)
-                else:
-                    m[k] = _text(v) if k == "cited_as" else v
-            m["proposal"] = self.proposal(c.score, c.page, c.start, c.end, "citation")
+            m = {}
+            for k, v in item["entry"].items():
+                m[k] = _locator(v) if k == "at" else _flow_list(v) if k == "creator" else \
+                    _text(v) if k == "cited_as" else v
             cited.append(m)
         if cited:
             out["cited_sources"] = cited
-        entities = list()
-        statements = list()
-        declared: set[str] = set()
-        fact_nodes = {}
-        for f in ex.facts:
-            for n in f.new_entities:
-                fact_nodes.setdefault(n["id"], (n, f))
-        for ref, (n, f) in fact_nodes.items():
-            entities.append(self.entity_from_fact(ref, n, f))
-            declared.add(ref)
+        facts = sorted(ex.facts, key=lambda f: (f.page, f.start, f.focus or (0, 0)))
+        # new nodes a figure needs are proposed entities (accepted with the figures that use them);
+        # those only a relation needs are declared in its statement
+        fig_nodes: dict[str, tuple[dict, Fact]] = {}
+        for f in facts:
+            if f.kind != "relation":
+                for n in f.new_entities:
+                    fig_nodes.setdefault(n["id"], (n, f))
+        statements = [st for st in (self.statement(f, fig_nodes) for f in facts) if st is not None]
+        used = set()
+        for st in statements:
+            for n in st["assert"]:
+                used |= _node_refs(n)
+        for _, (n, _) in fig_nodes.items():
+            used |= _node_refs(n)
+        entities = [self.entity_from_fact(ref, n, f) for ref, (n, f) in fig_nodes.items()]
         for ref, (fields, m) in ex.new_entities.items():
-            if ref in declared:
+            if ref in fig_nodes:
                 continue
-            entities.append(self.entity_from_mention(ref, fields, m))
-            declared.add(ref)
+            if ref in used:
+                entities.append(self.entity_from_mention(ref, fields, m))
+            else:  # named in the document, used by no statement: a statement of its own, to review
+                statements.append(self.entity_statement(ref, fields, m))
         if entities:
             out["entities"] = entities
-        for f in sorted(ex.facts, key=lambda f: (f.page, f.start, f.focus or (0, 0))):
-            st = self.statement(f)
-            if st is not None:
-                statements.append(st)
         out["statements"] = statements
-        ms = list()
-        for m in sorted(ex.mentions, key=lambda m: (m.page, m.start)):
-            if m.by == "proposed":
-                continue
-            ms.append(_flow({"ref": m.ref, "page": m.page, "start": m.start, "end": m.end, "by": m.by,
-                             "score": round(m.score, 2)}))
-        out["mentions"] = ms
         return out
 
-    def proposal(self, score, page, start, end, kind, focus=None, links=None, extra=None) -> dict:
+    def proposal(self, score, page, start, end, kind, notes=()) -> dict:
         p = dict()
         p["score"] = round(float(score), 2)
         p["span"] = _flow({"page": page, "start": start, "end": end})
-        if focus:
-            p["focus"] = _flow({"start": focus[0], "end": focus[1]})
         p["kind"] = kind
         p["status"] = "proposed"
-        if links:
-            seq = list()
-            seen = set()
-            for ln in links:
-                key = (ln.ref, ln.start)
-                if key in seen:
-                    continue
-                seen.add(key)
-                seq.append(_flow({"ref": ln.ref, "start": ln.start, "end": ln.end, "by": ln.by}))
-            p["links"] = seq
-        for k, v in (extra or {}).items():
-            p[k] = v
+        notes = [n for n in notes if n]
+        if notes:
+            p["note"] = "; ".join(notes)
         return p
 
     def entity_from_fact(self, ref: str, n: dict, f: Fact) -> dict:
@@ -282,14 +250,10 @@ class Writer:
             m["cites"] = f.cites[0] if len(f.cites) == 1 else _flow_list(f.cites)
         m["says"] = (f"The document records {self.flow_label(n)}." if ref.startswith("flow/")
                      else f"The document describes {self.label(ref)}.")
-        m["proposal"] = self.proposal(f.score, f.page, f.start, f.end, "entity", f.focus)
         return m
 
-    def entity_from_mention(self, ref: str, fields: dict, mention) -> dict:
-        m = dict()
-        for k, v in fields.items():
-            m[k] = v
-        cls = fields.get("a", "")
+    def _mention_fields(self, ref: str, fields: dict, mention) -> tuple[dict, dict, str]:
+        node = dict(fields)
         loc = {}
         for b in self.ex.layout.blocks:
             if b.page == mention.page and b.start <= mention.start < b.end:
@@ -297,11 +261,21 @@ class Writer:
                 break
         from .pipeline import _with_page
 
-        m["at"] = _locator(_with_page(loc or {"page": mention.page}, mention.page, self.ex.doc) or {"page": mention.page})
-        kind_words = re.sub(r"(?<!^)(?=[A-Z])", " ", cls).lower() or ref.split("/")[0]
-        m["says"] = f"The document names {fields.get('label', ref)}, {_article(kind_words)} {kind_words}."
-        m["proposal"] = self.proposal(mention.score, mention.page, mention.start, mention.end, "entity")
-        return m
+        at = _locator(_with_page(loc or {"page": mention.page}, mention.page, self.ex.doc) or {"page": mention.page})
+        kind_words = re.sub(r"(?<!^)(?=[A-Z])", " ", fields.get("a", "")).lower() or ref.split("/")[0]
+        says = f"The document names {fields.get('label', ref)}, {_article(kind_words)} {kind_words}."
+        return node, at, says
+
+    def entity_from_mention(self, ref: str, fields: dict, mention) -> dict:
+        node, at, says = self._mention_fields(ref, fields, mention)
+        return {**node, "at": at, "says": says}
+
+    def entity_statement(self, ref: str, fields: dict, mention) -> dict:
+        node, at, says = self._mention_fields(ref, fields, mention)
+        kind, slug = ref.split("/", 1)
+        return {"id": self.new_statement_id(f"declares-{kind}-{slug}"), "at": at, "confidence": "stated",
+                "says": says, "assert": [node],
+                "proposal": self.proposal(mention.score, mention.page, mention.start, mention.end, "entity")}
 
     def obs_class(self, cls: str) -> str:
         c = cls
@@ -309,10 +283,10 @@ class Writer:
             c = _CLASS_FALLBACK[c]
         return c
 
-    def statement(self, f: Fact) -> dict | None:
+    def statement(self, f: Fact, fig_nodes: dict | None = None) -> dict | None:
         st = dict()
         nodes = list()
-        extra = {}
+        notes: list[str] = []
         if f.kind in ("figure", "table-cell"):
             node = dict()
             subj = f.subject or "unknown"
@@ -342,32 +316,37 @@ class Writer:
             elif f.period:
                 node["period_start"], node["period_end"] = f.period
             elif "undated_reason" in self.reg.properties:
-                reason = self._undated_reason()
+                reason = self._undated_reason(f)
                 if reason:
-                    node["undated"] = reason
+                    node["undated_reason"] = reason
             q = dict()
             for k in ("value", "min", "max", "unit", "approximate", "estimated"):
                 if k in f.quantity:
                     q[k] = f.quantity[k]
             node["quantity"] = Flow(q)
             if q.get("unit") not in UNITS:
-                extra["problems"] = [f"unit {q.get('unit')} is not among the curated units yet "
-                                     f"({', '.join(UNITS)}): convert it or add the unit"]
+                notes.append(f"unit {q.get('unit')} is not among the curated units ({', '.join(UNITS)}): "
+                             "convert the figure or add the unit before accepting")
             nodes.append(node)
             says = self.says_figure(f)
             sid = self.new_statement_id(slug)
         else:
-            if not f.facts:
-                return None  # the relation is a flow or process itself, proposed under entities
-            m = dict()
-            m["about"] = f.about
-            for k, v in f.facts.items():
-                m[k] = v
-            if len(m) == 1:
-                return None
-            nodes.append(m)
-            says = self.says_relation(f, None)
-            sid = self.new_statement_id(f"{_short(f.about)}-" + "-".join(f.facts))
+            own = [n for n in f.new_entities if n["id"] not in (fig_nodes or {})]
+            for n in own:  # the flow or process the relation declares
+                node = {"id": n["id"], "a": n.get("a", "Flow")}
+                if n["id"].startswith("flow/"):
+                    node["label"] = self.flow_label(n)
+                node.update({k: (_flow_list(v) if isinstance(v, list) else v) for k, v in n.items()
+                             if k not in ("id", "a", "label")})
+                nodes.append(node)
+            if f.facts:
+                m = {"about": f.about, **f.facts}
+                nodes.append(m)
+            if not nodes:
+                return None  # its flow is proposed under entities, with the figures about it
+            says = self.says_relation(f, own[0] if own and not f.facts else None)
+            sid = self.new_statement_id(f"{_short(f.about)}-" + ("-".join(f.facts) or
+                                                                 (own[0].get("a", "flow").lower() if own else "")))
         st["id"] = sid
         st["at"] = _locator(f.locator or {"page": f.page})
         if f.cites:
@@ -375,14 +354,26 @@ class Writer:
         st["confidence"] = f.confidence
         st["says"] = says
         st["assert"] = nodes
-        if f.note:
-            extra["note"] = f.note
-        st["proposal"] = self.proposal(f.score, f.page, f.start, f.end, f.kind, f.focus, f.links, extra)
+        st["proposal"] = self.proposal(f.score, f.page, f.start, f.end, f.kind, [f.note] + notes)
         return st
 
-    def _undated_reason(self) -> str | None:
-        codes = [k for k in self.reg.individuals if re.search(r"NotStated|NoPeriod|Unstated|NotGiven", k)]
-        return codes[0] if codes else None
+    def _undated_reason(self, f: Fact) -> str | None:
+        """Why a figure has no period: a yearly rate without its year is a typical yearly figure; a
+        route's length or a product's unit size does not change; else the source gives none."""
+        if f.quantity.get("unit", "").endswith("/year") and "TypicalAnnualFigure" in self.reg.individuals:
+            return "TypicalAnnualFigure"
+        if f.measure in ("Distance", "UnitSize") and "LastingProperty" in self.reg.individuals:
+            return "LastingProperty"
+        return "NoPeriodInSource" if "NoPeriodInSource" in self.reg.individuals else None
+
+
+def _node_refs(n: dict) -> set[str]:
+    out = set()
+    for k, v in n.items():
+        for x in (v if isinstance(v, list) else [v]):
+            if isinstance(x, str) and re.match(r"^[a-z]+/[a-z0-9-]+$", x):
+                out.add(x)
+    return out
 
 
 def _article(words: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import citations as cit
-from . import document, mentions, numbers, registry, structure
+from . import document, lexicon, mentions, numbers, registry, structure
 from .figures import Context, sentence_figures, years_in
 from .mentions import Mention
 from .model import Fact
@@ -43,6 +43,7 @@ def run(path: str | Path, source_id: str, settings, blind: bool = False, min_sco
     doc = document.read(path)
     say(f"read {doc.format} document: {len(doc.pages)} page{'s' if len(doc.pages) != 1 else ''}")
     reg = registry.load(settings, hide=source_id if blind else None)
+    lexicon.adopt(reg.measures)
     known = reg.sources.get(source_id)
     layout = structure.analyse(doc, known.title if known and known.title else None)
     texts = [b.text for b in layout.blocks if b.kind in ("paragraph", "table", "caption", "footnote")]

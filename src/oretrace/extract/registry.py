@@ -216,8 +216,10 @@ def _load_ontology(settings: Settings, reg: Registry):
                 if re.search(r"skos:inScheme\s+ot:MeasureScheme", st):
                     cls = re.search(r"ot:observationClass\s+ot:(\w+)", st)
                     pref = _PREF.search(st)
+                    dims = re.search(r"ot:dimension\s+((?:\"[\w-]+\"\s*,?\s*)+)", st)
                     reg.measures[local] = {"class": cls.group(1) if cls else None,
-                                           "label": pref.group(1) if pref else None}
+                                           "label": pref.group(1) if pref else None,
+                                           "dimensions": re.findall(r'"([\w-]+)"', dims.group(1)) if dims else None}
                 reg.individuals[local] = (_PREF.search(st) or label or m).group(1)
             else:
                 reg.individuals[local] = label.group(1) if label else local
