@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st  # noqa: E402
 
-from views import chain, entity, findings, overview, sources, sparql  # noqa: E402
+from views import chain, contribute, entity, findings, overview, review, sources, sparql  # noqa: E402
 
 st.set_page_config(page_title="oretrace", page_icon="⛏", layout="wide")
 
@@ -24,5 +24,6 @@ PAGES = [
     st.Page(findings.render, title="Findings", url_path="findings"),
     st.Page(sources.render, title="Sources", url_path="sources"),
     st.Page(sparql.render, title="SPARQL", url_path="sparql"),
+    st.Page(review.render, title="Review", url_path="review"), st.Page(contribute.render, title="Contribute", url_path="contribute"),
 ]
 st.navigation(PAGES).run()
