@@ -70,7 +70,8 @@ def record_inputs(record: fmt.Record, key: str, values: dict | None = None, skip
         k = f["key"]
         if cols is not None:
             with cols[n % columns]:
-                out.update(record_inputs(record, key, values, skip=[x["key"] for x in fields if x is not f]))
+                out.update(record_inputs(record, key, values, skip=[x["key"] for x in fmt.form(record)
+                                                                   if x["key"] != f["key"]]))
             continue
         cur = values.get(k)
         wkey = f"{key}.{k}"
