@@ -60,7 +60,8 @@ def pick(label: str, options: dict, key: str, value: str | None = None, required
     return choice or None
 
 
-def record_inputs(record: fmt.Record, key: str, values: dict | None = None, skip=(), columns: int = 1) -> dict:
+def record_inputs(record: fmt.Record, key: str, values: dict | None = None, skip=(), columns: int = 1,
+                  prefix: str = "") -> dict:
     """Inputs for the fields of a declared record, each drawn by its declared type."""
     values = values or {}
     out = {}
@@ -71,11 +72,11 @@ def record_inputs(record: fmt.Record, key: str, values: dict | None = None, skip
         if cols is not None:
             with cols[n % columns]:
                 out.update(record_inputs(record, key, values, skip=[x["key"] for x in fmt.form(record)
-                                                                   if x["key"] != f["key"]]))
+                                                                   if x["key"] != f["key"]], prefix=prefix))
             continue
         cur = values.get(k)
         wkey = f"{key}.{k}"
-        label = f["label"] + (" *" if f["required"] else "")
+        label = prefix + f["label"] + (" *" if f["required"] else "")
         if f["widget"] == "choice":
             opts = ([] if f["required"] else [NONE]) + f["choices"]
             v = st.selectbox(label, opts, index=opts.index(cur) if cur in opts else 0, key=wkey, help=f["help"],
@@ -185,7 +186,8 @@ def source_inputs(view: dict, key: str) -> tuple[str | None, dict | None]:
     st.caption("Describe the document: give its title and its publisher (an actor) or its authors.")
     fields = record_inputs(fmt.SOURCE, f"{key}.new", skip=("cited_as", "package", "part_of", "produced_by_project",
                                                            "cites", "deprecated", "replaced_by", "language",
-                                                           "description", "publisher", "year_not_before"))
+                                                           "description", "publisher", "year_not_before"),
+                            prefix="source ")
     pub = pick("Publisher (an actor)", {r: l for r, l in view["entities"].items() if r.startswith("actor/")},
                f"{key}.new.publisher")
     if pub:

@@ -116,6 +116,29 @@ def render() -> None:
         _report(e)
         return
     view = registry_view()
+    src_item = props.get(source) if props.items and props.items[0].section == "source" else None
+    if src_item is not None and not src_item.known:
+        with st.expander("The new source", expanded=True):
+            st.caption("The document is not a source of the graph yet: its entry joins with the first statement "
+                       "accepted. Give its title and its publisher (an actor) or its authors (separated by ;).")
+            d = src_item.data
+            entry = record_inputs(fmt.SOURCE, "r.src", {k: ("; ".join(v) if isinstance(v, list) else v)
+                                                        for k, v in d.items()},
+                                  skip=("id", "cited_as", "package", "part_of", "produced_by_project", "cites",
+                                        "deprecated", "replaced_by", "publisher", "year_not_before"), columns=2,
+                                  prefix="source ")
+            pub = pick("Publisher (an actor)", {r: l for r, l in view["entities"].items() if r.startswith("actor/")},
+                       "r.src.publisher", d.get("publisher") if isinstance(d.get("publisher"), str) else None)
+            if pub:
+                entry["publisher"] = pub
+            if "creator" in entry:
+                entry["creator"] = [c.strip() for c in str(entry["creator"]).split(";") if c.strip()]
+            if st.button("Save the source entry", key="r.src.save"):
+                try:
+                    proposals.update_source(s, source, entry)
+                    st.success("Saved.")
+                except proposals.ProposalError as e:
+                    _report(e)
     c1, c2 = st.columns([2, 3])
     with c1:
         status = st.radio("Show", ["proposed", "accepted", "rejected", "all"], horizontal=True, key="r.status")

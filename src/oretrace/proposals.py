@@ -523,6 +523,11 @@ def _structure(record, m: dict, what: str) -> list[str]:
     return [f"{what}: {i.message}" for i in issues]
 
 
+def _source_entry(source_id: str, entry: dict) -> dict:
+    """A source entry from a form: its id first, empty fields left out."""
+    return {"id": source_id, **{k: v for k, v in entry.items() if v not in (None, "", []) and k != "id"}}
+
+
 def _size_ok(m: dict, what: str) -> None:
     from .extract.yamlout import dump
 
@@ -565,7 +570,7 @@ def contribute(settings, source_id: str, statement: dict, kind: str = "contribut
     if new_source is not None:
         if source_id in reg.sources:
             raise ProposalError(f"source id {source_id!r} is taken: pick the existing source, or another id")
-        new_source = {**{k: v for k, v in new_source.items() if v not in (None, "", [])}, "id": source_id}
+        new_source = _source_entry(source_id, new_source)
         _size_ok(new_source, "the source entry")
         problems += _structure(fmt.SOURCE, new_source, "the source")
     elif source_id not in reg.sources:
@@ -655,6 +660,30 @@ def update_statement(settings, source_id: str, statement: dict) -> None:
         seq = doc.get("statements")
         k = next(i for i, m in enumerate(seq) if isinstance(m, dict) and m.get("id") == sid)
         seq[k] = _commented(new, flow_small=False)
+        buf = io.StringIO()
+        y.dump(doc, buf)
+        _atomic_write(props.path, buf.getvalue())
+
+
+def update_source(settings, source_id: str, entry: dict) -> None:
+    """Replace the proposed entry of a new source by a reviewer's edit of it."""
+    import io
+
+    from .curated import format as fmt
+
+    entry = _source_entry(source_id, entry)
+    _size_ok(entry, "the source entry")
+    problems = _structure(fmt.SOURCE, entry, "the source")
+    if problems:
+        raise ProposalError("the source entry does not check; nothing was saved", problems)
+    with locked(settings):
+        props = load(settings, source_id)
+        y = _rt()
+        doc = y.load(props.path.read_text(encoding="utf-8"))
+        if "source" in doc:
+            doc["source"] = _commented(entry, flow_small=False)
+        else:
+            doc.insert(1, "source", _commented(entry, flow_small=False))
         buf = io.StringIO()
         y.dump(doc, buf)
         _atomic_write(props.path, buf.getvalue())
