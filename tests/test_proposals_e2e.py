@@ -19,7 +19,7 @@ from conftest import ROOT
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle  # noqa: E402
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (the README's test command does)", allow_module_level=True)

@@ -16,9 +16,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .config import Settings
+from .errors import InputError
 
 
-class NoBuildError(Exception):
+class NoBuildError(InputError):
     """There is no successful build to read."""
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from ..config import Settings
 from ..vocab import IRIs
-from .common import (MAX_LISTED, Emitter, ImportFailure, Progress, RowError, clean_stale, slugify, staged_path)
+from ..progress import Progress
+from .common import MAX_LISTED, Emitter, ImportFailure, RowError, clean_stale, slugify, staged_path
 
 KINDS = {"trade": "trade", "usgs": "usgs", "minmod": "minmod", "rmi": "rmi"}
 SAMPLE_STATEMENTS = 300
@@ -48,7 +49,7 @@ class Context:
 
     def progress(self, label: str) -> Progress:
         size = self.path.stat().st_size if self.path.is_file() else None
-        return Progress(label, size, self.quiet)
+        return Progress(label=label, total_bytes=size, quiet=self.quiet)
 
 
 @dataclass
