@@ -199,14 +199,27 @@ def source_inputs(view: dict, key: str) -> tuple[str | None, dict | None]:
     return sid, fields
 
 
+def _about(value: str | None, view: dict) -> str | None:
+    """The entity a link prefills (`?about=` with a reference such as actor/x, or the entity's IRI, as the
+    entity page links); anything the registry does not know is ignored."""
+    if not value:
+        return None
+    from oretrace.vocab import IRIs
+
+    parts = IRIs(make_settings().base).split(value)
+    ref = "/".join(parts) if parts else value
+    return ref if ref in view["entities"] else None
+
+
 def render() -> None:
     ui.header("Contribute", "Propose a fact, or dispute one, with the source that gives it. A reviewer checks it "
                             "before it enters the graph; until then it is shown nowhere as fact.")
     view = registry_view()
     q = st.query_params
+    about = _about(q.get("about"), view)
     disputed = q.get("disputes") if q.get("disputes") in view["statements"] else None
     kinds = ["a figure", "a fact about an entity", "a dispute of a figure"]
-    kind = st.radio("What do you propose?", kinds, index=2 if disputed else 1 if q.get("about") else 0,
+    kind = st.radio("What do you propose?", kinds, index=2 if disputed else 1 if about else 0,
                     horizontal=True, key="c.kind")
     base = None
     if kind == "a dispute of a figure":
@@ -219,7 +232,7 @@ def render() -> None:
             st.caption(ui.md("Give the figure your source states: it will stand beside the disputed one, each "
                              "with its source; neither overwrites the other."))
     st.subheader("The fact")
-    node = fact_node(view, "c.fact", q.get("about")) if kind == "a fact about an entity" else \
+    node = fact_node(view, "c.fact", about) if kind == "a fact about an entity" else \
         figure_node(view, "c.fig", base)
     st.subheader("Where it is said")
     sid, new_source = source_inputs(view, "c.src")
