@@ -144,14 +144,24 @@ def test_new_source_file_is_created(project, tmp_path):
 
 
 def test_round_trip_extract_accept_check_build_query(project, tmp_path):
-    """A small report: proposals are not in the graph; accepted, checked and built, they answer
-    the production-series query of the catalogue."""
+    """A small report, a PDF the test makes: proposals are not in the graph; accepted on the command
+    line, checked and built, they answer the production-series query of the catalogue."""
+    fpdf = pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) makes the PDF")
     from oretrace import query, store
     from oretrace.build import build
     from oretrace.config import Settings
     from oretrace.vocab import IRIs
 
-    extracted(project, tmp_path)
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for para in DOC.split("\n\n"):
+        pdf.multi_cell(0, 6, para.replace("\n", " "))
+        pdf.ln(6)
+    doc = tmp_path / "notes.pdf"
+    pdf.output(str(doc))
+    r = cli(project, "extract", str(doc), "--source", "field-notes")
+    assert r.returncode == 0, r.stderr
     s = Settings(root=project, build=tmp_path / "build")
     cat = query.catalogue(ROOT / "queries")
     q = query.bind(cat["production-series"], {"subject": "country/PE", "material": "material/zinc-concentrate"},
@@ -172,3 +182,34 @@ def test_round_trip_extract_accept_check_build_query(project, tmp_path):
     huanca = query.run_store(store.open_store(s), query.with_prefixes(
         "SELECT ?v WHERE { ?o ot:subject <https://w3id.org/oretrace/id/site/huanca-mine> ; qudt:numericValue ?v }")).rows
     assert [str(r[0].value) for r in huanca] == ["300"]
+
+
+def _tree(root):
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and "build" not in p.parts}
+
+
+FACT = {"at": {"section": "Ownership"}, "says": "A fact written for this test.", "confidence": "stated",
+        "assert": [{"about": "site/cerro-alto-mine", "owned_by": "actor/andes-metals"}]}
+
+
+@pytest.mark.parametrize("source_id, statement, new_source, message", [
+    ("/tmp/escape", FACT, {"title": "Escape", "creator": ["Nobody"]}, "is not a source id"),
+    ("../escape", FACT, {"title": "Escape", "creator": ["Nobody"]}, "is not a source id"),
+    ("field-notes/../../escape", FACT, None, "is not a source id"),
+    ("web-note", FACT, {"title": "A note", "creator": ["Nobody"], "url": "javascript:alert(1)"}, "url"),
+    ("web-note", FACT, {"title": "A note", "creator": ["Nobody"], "url": "https://exa mple.org/<x>"}, "url"),
+    ("field-notes", {**FACT, "assert": [{"about": "site/cerro-alto-mine", "owned_by": "actor/<script>"}]}, None,
+     "actor/<script>"),
+    ("field-notes", {**FACT, "says": "x" * (10 << 20)}, None, "at most 20,000 are taken"),
+])
+def test_hostile_contributions_are_refused_and_write_nothing(project, source_id, statement, new_source, message):
+    from oretrace import proposals
+    from oretrace.config import Settings
+
+    before = _tree(project.parent)
+    with pytest.raises(proposals.ProposalError) as e:
+        proposals.contribute(Settings(root=project), source_id, statement, new_source=new_source)
+    text = str(e.value) + " " + " ".join(getattr(e.value, "problems", None) or [])
+    assert message in text
+    assert "Traceback" not in text
+    assert _tree(project.parent) == before
