@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from conftest import ROOT
+from test_proposals import cli
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -31,7 +30,7 @@ SCRIPT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("review-project")
-    for d in ("ontology", "shapes"):
+    for d in ("ontology", "shapes", "queries"):
         shutil.copytree(ROOT / d, root / d)
     for rel in ("sources/iso-3166.yaml", "sources/geonames.yaml", "sources/oretrace-project.yaml",
                 "entities/curators.yaml", "entities/reference-publishers.yaml"):
@@ -40,12 +39,6 @@ def project(tmp_path_factory):
     shutil.copy(FIXTURES / "entities.yaml", root / "data" / "entities" / "test-entities.yaml")
     shutil.copy(FIXTURES / "field-notes.yaml", root / "data" / "sources" / "field-notes.yaml")
     return root
-
-
-def cli(project, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run([sys.executable, "-m", "oretrace", "--root", str(project), *args], capture_output=True,
-                          text=True, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +97,31 @@ def fill(page, label: str, text: str):
 def click(page, name: str):
     main(page).get_by_role("button", name=name).click()
     wait_idle(page)
+
+
+def new_source(page, sid: str, title: str, creator: str):
+    """Describe a new source in the Contribute form."""
+    main(page).get_by_text("a new source", exact=True).click()
+    wait_idle(page)
+    fill(page, "source id *", sid)
+    fill(page, "source title", title)
+    fill(page, "source creator", creator)
+
+
+def operator_fact(page, app_url):
+    """Start a fact on the Contribute page: the test site is operated by the test actor."""
+    page.goto(f"{app_url}/contribute?about=site/cerro-alto-mine")
+    wait_idle(page)
+    choose(page, "Property *", "operated by")
+    choose(page, "Value * (an entity, or type a value)", "Nordic Zinc")
+
+
+def refusal(page) -> str:
+    """Save, and the error the page shows instead."""
+    click(page, "Save the contribution for review")
+    err = main(page).locator("[data-testid=stAlertContentError]").first
+    err.wait_for()
+    return err.inner_text()
 
 
 def proposals_of(project, source):
@@ -207,11 +225,7 @@ def test_contribution_and_dispute_stand_side_by_side(project, page, app_url):
     page.goto(f"{app_url}/contribute?disputes={disputed}")
     wait_idle(page)
     fill(page, "value", "1300")
-    main(page).get_by_text("a new source", exact=True).click()
-    wait_idle(page)
-    fill(page, "source id *", "peru-zinc-review-2021")
-    fill(page, "source title", "A review of Peruvian zinc output")
-    fill(page, "source creator", "B. Analyst")
+    new_source(page, "peru-zinc-review-2021", "A review of Peruvian zinc output", "B. Analyst")
     fill(page, "source year", "2021")
     fill(page, "page", "4")
     fill(page, "In your own words, one line *", "This review puts Peru's 2019 zinc concentrate output at 1,300 t.")
@@ -232,13 +246,20 @@ def test_contribution_and_dispute_stand_side_by_side(project, page, app_url):
         [("1250", "field-notes"), ("1300", "peru-zinc-review-2021")]
     owner = query_rows(project, "SELECT ?o WHERE { <https://w3id.org/oretrace/id/site/cerro-alto-mine> ot:ownedBy ?o }")
     assert [str(o[0].value) for o in owner] == ["https://w3id.org/oretrace/id/actor/andes-metals"]
+    # the entity page offers the Contribute page with the entity filled in
+    page.goto(f"{app_url}/entity?iri=https://w3id.org/oretrace/id/site/cerro-alto-mine")
+    link = main(page).get_by_role("link", name="Propose a fact / dispute")
+    link.wait_for()
+    href = link.get_attribute("href")
+    assert href == "contribute?about=https%3A%2F%2Fw3id.org%2Foretrace%2Fid%2Fsite%2Fcerro-alto-mine"
+    page.goto(f"{app_url}/{href}")
+    wait_idle(page)
+    about = main(page).locator("[data-testid=stSelectbox]").filter(has=page.get_by_text("About * (the entity)"))
+    assert "Cerro Alto" in (about.text_content() or "") + about.locator("input").input_value()
 
 
 def test_hostile_contributions(project, page, app_url):
-    page.goto(f"{app_url}/contribute?about=site/cerro-alto-mine")
-    wait_idle(page)
-    choose(page, "Property *", "operated by")
-    choose(page, "Value * (an entity, or type a value)", "Nordic Zinc")
+    operator_fact(page, app_url)
     choose(page, "Source *", "Field notes")
     for label in ("section", "figure", "table", "row", "Name", "Contact"):
         fill(page, label, SCRIPT)
@@ -255,33 +276,17 @@ def test_hostile_contributions(project, page, app_url):
     assert main(page).locator("img[src=x]").count() == 0
     # a 10 MB paraphrase is refused, nothing written
     before = (project / "data" / "proposals" / "field-notes.yaml").read_text()
-    page.goto(f"{app_url}/contribute?about=site/cerro-alto-mine")
-    wait_idle(page)
-    choose(page, "Property *", "operated by")
-    choose(page, "Value * (an entity, or type a value)", "Nordic Zinc")
+    operator_fact(page, app_url)
     choose(page, "Source *", "Field notes")
     fill(page, "section", "Operator")
     fill(page, "In your own words, one line *", "x" * (10 << 20))
-    click(page, "Save the contribution for review")
-    err = main(page).locator("[data-testid=stAlertContentError]").first
-    err.wait_for()
-    assert "bytes; at most 20,000 are taken" in err.inner_text()
+    assert "bytes; at most 20,000 are taken" in refusal(page)
     assert (project / "data" / "proposals" / "field-notes.yaml").read_text() == before
     # a path in the source id is refused, nothing written anywhere
-    page.goto(f"{app_url}/contribute?about=site/cerro-alto-mine")
-    wait_idle(page)
-    choose(page, "Property *", "operated by")
-    choose(page, "Value * (an entity, or type a value)", "Nordic Zinc")
-    main(page).get_by_text("a new source", exact=True).click()
-    wait_idle(page)
-    fill(page, "source id *", "../../escape")
-    fill(page, "source title", "Escape")
-    fill(page, "source creator", "Nobody")
+    operator_fact(page, app_url)
+    new_source(page, "../../escape", "Escape", "Nobody")
     fill(page, "section", "Anywhere")
     fill(page, "In your own words, one line *", "An attempt to write outside the proposals folder.")
-    click(page, "Save the contribution for review")
-    err = main(page).locator("[data-testid=stAlertContentError]").first
-    err.wait_for()
-    assert "is not a source id" in err.inner_text()
+    assert "is not a source id" in refusal(page)
     assert not (project.parent / "escape.yaml").exists() and not list(project.rglob("escape.yaml"))
     assert re.search(r"field-notes", " ".join(p.name for p in (project / "data" / "proposals").iterdir()))
