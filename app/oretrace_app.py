@@ -1,6 +1,6 @@
 """The oretrace app: `oretrace app` (or `streamlit run app/oretrace_app.py`) starts it.
 
-Pages: overview, supply chain, entity pages, findings, balance, royalty, sources and SPARQL; every page and
+Pages: overview, supply chain, entity pages, findings, balance, royalty, sources, SPARQL, review and contribute; every page and
 entity has a shareable URL made of its path and query parameters.
 """
 
@@ -13,7 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st  # noqa: E402
 
-from views import balance, chain, diligence, entity, findings, overview, royalty, sources, sparql, trace  # noqa: E402
+from views import (balance, chain, contribute, diligence, entity, findings, overview, review, royalty,  # noqa: E402
+                   sources, sparql, trace)
 
 st.set_page_config(page_title="oretrace", page_icon="⛏", layout="wide")
 
@@ -28,5 +29,7 @@ PAGES = [
     st.Page(royalty.render, title="Royalty", url_path="royalty"),
     st.Page(sources.render, title="Sources", url_path="sources"),
     st.Page(sparql.render, title="SPARQL", url_path="sparql"),
+    st.Page(review.render, title="Review", url_path="review"),
+    st.Page(contribute.render, title="Contribute", url_path="contribute"),
 ]
 st.navigation(PAGES).run()

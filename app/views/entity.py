@@ -5,6 +5,7 @@ inferred types and index or citation nodes behind "technical details"; a CSV of 
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -67,6 +68,8 @@ def render() -> None:
                 'background:#fdf0ef"><b>Deprecated.</b> This IRI is kept so that links to it still work, but it should '
                 'no longer be used' + (": use " + ", ".join(ui.link(r, label or g.short(r)) for r, label in repl)
                                       + " instead." if repl else "; nothing replaces it.") + "</div>")
+    st.link_button("Propose a fact / dispute", "contribute?" + urlencode({"about": iri}),
+                   help="the Contribute page, with this entity filled in")
     tech = st.toggle("Technical details", value=st.query_params.get("tech") == "1", key="tech",
                      help="IRIs, types inferred by the reasoner, index and citation nodes")
     if tech:

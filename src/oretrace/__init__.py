@@ -32,6 +32,20 @@ Data in
       trade, usgs, minmod, rmi   one importer per kind of file
       synthetic       seeded synthetic trade statistics for tests and benchmarks
     extract/        proposed statements read from a report, for review (`oretrace extract`)
+      document        PDF, HTML, Markdown and text read into pages
+      structure       each page's layout: headings, paragraphs, captions, footnotes, tables
+      numbers         numbers as printed: notations, number words, fractions
+      lexicon         printed units and measure words -> the project's units, measures, classes
+      registry        what the project knows: entities, sources, countries, regions, elements
+      mentions        entity mentions linked by label, other spellings or fuzzy match
+      citations       in-text citations matched to curated sources
+      figures         figures in prose: value, unit, qualifier, range, period, measure, subject
+      tables          statistical tables of labels against years or countries
+      relations       ownership, trade and location relations from common phrasings
+      model           what the extractor finds, before it becomes YAML
+      pipeline        one document in, proposals out
+      output          data/proposals/ID.yaml, written atomically
+      yamlout         the small fast YAML writer of proposals
     proposals       review of proposed statements (`oretrace proposals`)
 
 Becomes RDF, is classified and checked (the stages of build.STAGES)

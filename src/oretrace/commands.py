@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("validate", "serve", "publish", "importers", "bench", "app_launcher", "iris", "reconcile")
+MODULES = ("validate", "serve", "publish", "importers", "bench", "app_launcher", "iris", "reconcile", "extract",
+           "proposals")
 
 
 def register(sub) -> dict:
