@@ -11,7 +11,6 @@ takes a second or two.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -26,6 +25,7 @@ import pytest
 from conftest import MINIMAL_DATA, ROOT
 from oretrace import crash, store
 from oretrace.config import Settings
+from test_publish import oxigraph  # noqa: F401  (the real Oxigraph server fixture, for the publish tests)
 
 FIX = ROOT / "tests" / "fixtures" / "imports"
 IMPORT_POINTS = ["import:writing", "import:written", "build:loaded", "build:assembled", "release:placed",
@@ -259,6 +259,3 @@ def test_publish_killed_leaves_the_build_as_it_was_and_a_rerun_completes(project
     assert removed > 0  # the statement graphs of the first version's rows that the second has not
     local = local_dataset(store.open_store(Settings(root=project, build=build_dir)))
     assert summary(remote_dataset(oxigraph)) == summary(local)
-
-
-from test_publish import oxigraph  # noqa: E402,F401  (the real Oxigraph server fixture)

@@ -129,12 +129,7 @@ def _write(path: Path, quads_or_triples, fmt) -> None:
                  prefixes=PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = store.sha256_file
 
 
 GRAPH_PARTITIONS = """SELECT ?kind (COUNT(?g) AS ?graphs) (SUM(?size) AS ?triples) WHERE {

@@ -199,7 +199,8 @@ def import_temp_files(imports_dir: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
@@ -212,7 +213,7 @@ def matches(path: Path, recorded: dict) -> bool:
     try:
         if "bytes" in recorded and path.stat().st_size != recorded["bytes"]:
             return False
-        return _sha256(path) == recorded.get("sha256")
+        return sha256_file(path) == recorded.get("sha256")
     except OSError:
         return False
 

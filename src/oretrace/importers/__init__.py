@@ -228,6 +228,9 @@ def register(sub) -> dict:
     p.add_argument("--year", type=int, help="trade, rmi: the year the dataset was issued")
     p.add_argument("--encoding", help="the file's text encoding when it is not UTF-8 and has no byte order mark "
                                       "(e.g. cp1252, latin-1, utf-16)")
+    p.add_argument("--flow", choices=("export", "import"),
+                   help="trade: whose declarations the rows are, for a file without a flow column: the exporters' "
+                        "(default) or the importers'")
     p.add_argument("--decimal-comma", action="store_true",
                    help="trade, usgs: the file writes 0,5 for a half and 1.234 for a thousand and more")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -241,7 +244,7 @@ def cmd_import(args, settings) -> int:
         res = run_import(settings, args.kind, args.file, args.name, args.skip_bad_rows,
                          {"unit": args.unit, "title": args.title, "creator": args.creator,
                           "publisher": args.publisher, "year": args.year, "encoding": args.encoding,
-                          "decimal_comma": args.decimal_comma or None}, args.quiet)
+                          "decimal_comma": args.decimal_comma or None, "flow": args.flow}, args.quiet)
     except ImportFailure as e:
         for p in e.problems:
             print(p, file=sys.stderr)

@@ -10,7 +10,6 @@ complete and published.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -19,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import crash
-from ..vocab import DCTERMS, OT, PROV, RDF, RDFS, SKOS, XSD, IRIs
+from ..errors import EXIT_INPUT, InputError
+from ..store import sha256_file
+from ..vocab import DCTERMS, OT, PROV, QUDT, RDF, RDFS, SKOS, XSD, IRIs
 from . import nt
 
 A = nt.iri(RDF + "type")
@@ -28,11 +29,11 @@ BATCH_ROWS = 5000
 MAX_LISTED = 20
 
 
-class ImportFailure(Exception):
+class ImportFailure(InputError):
     """The import cannot go on; `problems` lists what is wrong, each with how to fix it."""
 
-    def __init__(self, problems: list[str], code: int = 2):
-        self.problems, self.code = problems, code
+    def __init__(self, problems: list[str], code: int = EXIT_INPUT):
+        self.problems, self.code, self.exit_code = problems, code, code
         super().__init__("\n".join(problems))
 
 
@@ -68,14 +69,6 @@ class DatasetInfo:
 def slugify(text: str) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return s or "x"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Progress:
@@ -249,6 +242,46 @@ def emit_place(em: Emitter, place) -> str:
     iso = nt.iri(em.iris.entity("source", "iso-3166"))
     em.reference(f"{place.kind}-{place.slug}", triples, [term], iso, {"item": place.code})
     return term
+
+
+# ------------------------------------------------------------------ figures (docs/modelling.md)
+SEP = " · "  # as in the labels the curated reader generates
+_T = {k: nt.iri(v) for k, v in {
+    "measures": OT + "measures", "subject": OT + "subject", "material": OT + "material", "element": OT + "element",
+    "whole": OT + "whole", "basis": OT + "basis", "year": OT + "year", "undated": OT + "undatedReason",
+    "num": QUDT + "numericValue", "unit": QUDT + "hasUnit"}.items()}
+_CLASSES: dict[str, str] = {}
+
+
+def figure(obs: str, cls: str, measure: str, subject: str, value, unit: str, label: str, *, year: int | None = None,
+           undated: str = "NoPeriodInSource", material: str | None = None, element: str | None = None,
+           whole: str | None = None, basis=()) -> list[tuple[str, str, str]]:
+    """The triples of one figure in the pattern of docs/modelling.md: its class, `ot:measures` code,
+    subject, material or element, period (the year, or why there is none), value and unit, label.
+    `cls` and `measure` are local names in the ontology; the other terms are N-Quads terms."""
+    c = _CLASSES.get(cls) or _CLASSES.setdefault(cls, nt.iri(OT + cls))
+    m = _CLASSES.get(measure) or _CLASSES.setdefault(measure, nt.iri(OT + measure))
+    t = [(obs, A, c), (obs, _T["measures"], m), (obs, _T["subject"], subject), (obs, LABEL, nt.lit(label, "en"))]
+    if material:
+        t.append((obs, _T["material"], material))
+    if element:
+        t.append((obs, _T["element"], element))
+    if whole:
+        t.append((obs, _T["whole"], whole))
+    for b in basis:
+        t.append((obs, _T["basis"], b))
+    if year is not None:
+        t.append((obs, _T["year"], nt.integer(year)))
+    else:
+        u = _CLASSES.get(undated) or _CLASSES.setdefault(undated, nt.iri(OT + undated))
+        t.append((obs, _T["undated"], u))
+    t += [(obs, _T["num"], nt.decimal(value)), (obs, _T["unit"], unit)]
+    return t
+
+
+def figure_label(*parts) -> str:
+    """A figure's label from its dimensions: subject · material · measure · period."""
+    return SEP.join(str(p) for p in parts if p not in (None, ""))
 
 
 def staged_path(imports_dir: Path, name: str) -> Path:

@@ -4,8 +4,12 @@ Input: a JSON file holding an array of MinMod `MineralSite` records, or a folder
 Each record becomes one statement about a site: its name, country (MinMod's country entity,
 mapped to ISO 3166 through MinMod's own country table when it is found beside the data, else
 the observed name through countries.py), its WGS 84 point, and one content observation per
-graded commodity that is a chemical element in the ontology (oxides such as WO3 and SnO2 are
-kept as the element, with the oxide named in `ot:measure`).
+graded commodity that is a chemical element in the ontology: a `ContentObservation` measuring
+`ElementConcentration` of the element (`ot:element`) at the site, in percent or ppm, in the year
+of the record's date or, without one, marked `ot:undatedReason ot:NoPeriodInSource`. A grade
+given as an oxide (WO3, SnO2, Ta2O5, Nb2O5) is the content of that oxide: its observation names
+the oxide as `ot:material` (`material/oxide-<formula>`, which contains the element), never as
+the element, since the two figures differ.
 
 Where a curated site in the current build is the same place (same country, and one of the
 record's names equals the site's label or alternative label once words like "mine" are set
@@ -22,9 +26,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..units import UNITS
-from ..vocab import DCTERMS, OT, QUDT, RDFS, SKOS
+from ..vocab import DCTERMS, OT, SKOS
 from . import countries, nt
-from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place, slugify
+from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place, figure, figure_label, slugify
 from .reading import CONTROL, JsonRecords, check_path
 
 ELEMENTS = {"Sn": "Tin", "W": "Tungsten", "Zn": "Zinc", "In": "Indium", "Cu": "Copper", "Ag": "Silver", "Pb": "Lead",
@@ -108,9 +112,7 @@ def run(ctx) -> None:
         ctx.notes.append("no curated build found: records were not linked to curated sites (run oretrace build first)")
     P = {k: nt.iri(v) for k, v in {
         "site": OT + "Site", "country": OT + "country", "lat": OT + "latitude", "lon": OT + "longitude",
-        "alt": SKOS + "altLabel", "id": DCTERMS + "identifier", "see": RDFS + "seeAlso", "content": OT + "ContentObservation",
-        "subject": OT + "subject", "element": OT + "element", "num": QUDT + "numericValue", "unit": QUDT + "hasUnit",
-        "measure": OT + "measure", "year": OT + "year", "desc": DCTERMS + "description"}.items()}
+        "alt": SKOS + "altLabel", "id": DCTERMS + "identifier"}.items()}
     linked: dict[str, list[str]] = {}
     skipped: dict[str, int] = {}
     prog = ctx.progress(f"import {ctx.name}")
@@ -160,14 +162,13 @@ def run(ctx) -> None:
                     continue
                 sym, v, gunit = g["element"], g["value"], g["unit"]
                 obs = nt.iri(iris.entity("observation", f"{ctx.name}-{slugify(fpath.stem)}-{i}-{k}"))
-                t += [(obs, A, P["content"]),
-                      (obs, LABEL, nt.lit(f"{ELEMENTS[sym].lower()} grade at {name}", "en")),
-                      (obs, P["subject"], site), (obs, P["element"], nt.iri(OT + ELEMENTS[sym])),
-                      (obs, P["num"], nt.decimal(v)), (obs, P["unit"], nt.iri(UNITS[gunit].iri))]
-                if g["oxide"]:
-                    t.append((obs, P["measure"], nt.lit(f"grade as {g['oxide']}")))
-                if g["year"]:
-                    t.append((obs, P["year"], nt.integer(g["year"])))
+                if g["oxide"]:  # the content of the oxide the record names, not of the element
+                    what, material, element = g["oxide"], _oxide(em, g["oxide"], sym), None
+                else:
+                    what, material, element = ELEMENTS[sym].lower(), None, nt.iri(OT + ELEMENTS[sym])
+                t += figure(obs, "ContentObservation", "ElementConcentration", site, v, nt.iri(UNITS[gunit].iri),
+                            figure_label(name, what, "concentration", g["year"]), year=g["year"],
+                            material=material, element=element)
                 about.append(obs)
             em.statement(f"{slugify(fpath.stem)}/{i}", t, about, {"item": f"{fpath.name}, record {i} ({rid})"},
                          cites=list(dict.fromkeys(cites)), file=fpath.name, line=line)
@@ -184,6 +185,18 @@ def run(ctx) -> None:
 _URL = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 _POINT = re.compile(r"\s*POINT\s*\(\s*(-?[0-9]+(?:\.[0-9]+)?)\s+(-?[0-9]+(?:\.[0-9]+)?)\s*\)\s*")
 MAX_TEXT = 500
+
+
+def _oxide(em, formula: str, sym: str) -> str:
+    """The material `material/oxide-<formula>` a grade is given as, described once per import."""
+    term = nt.iri(em.iris.entity("material", f"oxide-{formula.lower()}"))
+    em.reference(f"oxide-{formula}", [
+        (term, A, nt.iri(OT + "Material")), (term, LABEL, nt.lit(formula, "en")),
+        (term, nt.iri(OT + "containsElement"), nt.iri(OT + ELEMENTS[sym])),
+        (term, nt.iri(DCTERMS + "description"), nt.lit(
+            f"The oxide {formula}, in which MinMod records give some grades: such a grade is the content of the "
+            "oxide in the deposit, not of the element.", "en"))], [term], em.ds, {"item": formula})
+    return term
 
 
 def _get(obj, key: str, types, what: str, required: bool = False):

@@ -34,7 +34,7 @@ import csv
 import json
 import re
 import stat
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 

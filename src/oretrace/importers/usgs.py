@@ -21,13 +21,14 @@ import re
 import time
 from decimal import Decimal
 
+from .. import ontology
 from ..units import UNITS as ALL_UNITS
-from ..vocab import DCTERMS, OT, QUDT, RDFS
+from ..vocab import OT
 from . import countries, nt
-from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place
+from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place, figure, figure_label
 from .reading import Table, number
 
-# file stem -> (element, stage word used in labels)
+# file stem -> (element, stage of production)
 COMMODITIES = {
     "Indium": ("Indium", "refined"), "Zinc": ("Zinc", "mine"), "SmelteredZinc": ("Zinc", "smelter"),
     "Tin": ("Tin", "mine"), "SmelteredTin": ("Tin", "smelter"), "Tantalum": ("Tantalum", "mine"),
@@ -45,6 +46,9 @@ REPORT = {"slug": "usgs-ofr-2013-1184", "title": "U.S. mineral dependence: stati
           "creators": ["Barry, J.J.", "Matos, G.R.", "Menzie, W.D."], "year": 2013,
           "url": "https://pubs.usgs.gov/of/2013/1184"}
 ORDINALS = ("1st", "2nd", "3rd")
+# stage -> what its figures measure (ontology/codes.ttl); mine output is all the subject produced
+MEASURES = {"mine": "TotalProduction", "refined": "RefineryProduction", "smelter": "RefineryProduction"}
+STAGE_WORDS = {"mine": "mine production", "refined": "refinery production", "smelter": "smelter production"}
 MAX_TONNES = Decimal("1e10")  # a yearly production above this is refused (check the unit)
 THIS_YEAR = time.gmtime().tm_year
 
@@ -91,15 +95,12 @@ def run(ctx) -> None:
     ctx.notes.append(f"unit of {ctx.path.name}: {unit} ({unit_basis})")
     report = em.describe_source(REPORT["slug"], "Report", REPORT["title"], REPORT["creators"], REPORT["year"], REPORT["url"])
     el = nt.iri(OT + element)
-    unit_t, pct = nt.iri(ALL_UNITS[unit].iri), nt.iri(ALL_UNITS["percent"].iri)
-    P = {k: nt.iri(v) for k, v in {"prod": OT + "ProductionObservation", "rank": OT + "RankObservation",
-                                   "share": OT + "ShareObservation", "subject": OT + "subject",
-                                   "material": OT + "material", "year": OT + "year", "num": QUDT + "numericValue",
-                                   "unit": QUDT + "hasUnit", "measure": OT + "measure", "rankp": OT + "rank",
-                                   "basis": OT + "basis", "whole": OT + "whole", "area": OT + "Area",
-                                   "desc": DCTERMS + "description", "seealso": RDFS + "seeAlso"}.items()}
+    unit_t, pct, rank_unit = (nt.iri(ALL_UNITS[u].iri) for u in (unit, "percent", "rank"))
     world = nt.iri(iris.entity("place", "world"))
-    measure = f"world {stage} production" if stage != "mine" else "world mine production"
+    area, measure = nt.iri(OT + "Area"), MEASURES[stage]
+    what = element.lower()
+    labels = ontology.load(ctx.settings.ontology_dir).labels
+    mlabel, rlabel, slabel = (labels.get(OT + m, m) for m in (measure, "ProductionRank", "ShareOfWhole"))
     dc = bool(ctx.options.get("decimal_comma"))
     limit = MAX_TONNES / (1000 if unit == "kt" else 1)
     table = Table(ctx.path, ctx.options)
@@ -140,34 +141,30 @@ def run(ctx) -> None:
         t, about = [], []
         wobs = nt.iri(iris.entity("observation", f"{base}-world"))
         if world_v is not None:
-            em.reference("world", [(world, A, P["area"]), (world, LABEL, nt.lit("World", "en"))], [world],
+            em.reference("world", [(world, A, area), (world, LABEL, nt.lit("World", "en"))], [world],
                          em.ds, {"column": header[1]})
-            t += [(wobs, A, P["prod"]), (wobs, LABEL, nt.lit(f"{measure} of {element.lower()}, {year}", "en")),
-                  (wobs, P["subject"], world), (wobs, P["material"], el), (wobs, P["year"], nt.integer(year)),
-                  (wobs, P["num"], nt.decimal(world_v)), (wobs, P["unit"], unit_t), (wobs, P["measure"], nt.lit(measure))]
+            t += figure(wobs, "ProductionObservation", measure, world, world_v, unit_t,
+                        figure_label("World", what, mlabel, year), year=year, material=el)
             about.append(wobs)
+        leaders_obs = []
         for rank, v, place, name in leaders:
             c = emit_place(em, place)
             obs = nt.iri(iris.entity("observation", f"{base}-{place.slug.lower()}"))
             if v is not None:
-                t += [(obs, A, P["prod"]), (obs, LABEL, nt.lit(f"{stage} production of {element.lower()} in {place.label}, {year}", "en")),
-                      (obs, P["subject"], c), (obs, P["material"], el), (obs, P["year"], nt.integer(year)),
-                      (obs, P["num"], nt.decimal(v)), (obs, P["unit"], unit_t),
-                      (obs, P["measure"], nt.lit(f"{stage} production"))]
+                t += figure(obs, "ProductionObservation", measure, c, v, unit_t,
+                            figure_label(place.label, what, mlabel, year), year=year, material=el)
                 about.append(obs)
+                leaders_obs.append(obs)
             robs = nt.iri(iris.entity("observation", f"{base}-rank-{rank}"))
-            t += [(robs, A, P["rank"]), (robs, LABEL, nt.lit(f"{place.label}: producer no. {rank} of {element.lower()}, {year}", "en")),
-                  (robs, P["subject"], c), (robs, P["material"], el), (robs, P["year"], nt.integer(year)),
-                  (robs, P["rankp"], nt.integer(rank)), (robs, P["measure"], nt.lit(f"rank in world {stage} production"))]
-            if v is not None:
-                t.append((robs, P["basis"], obs))
+            t += figure(robs, "RankObservation", "ProductionRank", c, rank, rank_unit,
+                        figure_label(place.label, what, f"{rlabel} ({STAGE_WORDS[stage]})", year), year=year,
+                        material=el, basis=[obs] if v is not None else ())
             about.append(robs)
         if ratio is not None and world_v is not None:
             sobs = nt.iri(iris.entity("observation", f"{base}-top3-share"))
-            t += [(sobs, A, P["share"]), (sobs, LABEL, nt.lit(f"share of the three leading producers of {element.lower()}, {year}", "en")),
-                  (sobs, P["whole"], wobs), (sobs, P["subject"], world), (sobs, P["material"], el),
-                  (sobs, P["year"], nt.integer(year)), (sobs, P["num"], nt.decimal(ratio * 100)), (sobs, P["unit"], pct),
-                  (sobs, P["measure"], nt.lit("concentration ratio of the three leading producers"))]
+            t += figure(sobs, "ShareObservation", "ShareOfWhole", world, ratio * 100, pct,
+                        figure_label("World", what, f"{slabel}: the three leading producers", year), year=year,
+                        material=el, whole=wobs, basis=leaders_obs)
             about.append(sobs)
         if not t:
             continue
