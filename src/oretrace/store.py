@@ -41,11 +41,12 @@ import pyoxigraph as ox
 
 from . import crash
 from .config import Settings
+from .errors import InputError
 
 UNPUBLISHED = ".unpublished"  # in a release folder until build/current has pointed to it
 
 
-class NoBuildError(Exception):
+class NoBuildError(InputError):
     """There is no successful build to read."""
 
 

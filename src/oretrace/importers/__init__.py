@@ -26,7 +26,8 @@ from pathlib import Path
 from .. import crash, store
 from ..config import Settings
 from ..vocab import IRIs
-from .common import MAX_LISTED, Emitter, ImportFailure, Progress, RowError, slugify, staged_path
+from ..progress import Progress
+from .common import MAX_LISTED, Emitter, ImportFailure, RowError, slugify, staged_path
 from .reading import CONTROL, check_path
 
 KINDS = {"trade": "trade", "usgs": "usgs", "minmod": "minmod", "rmi": "rmi"}
@@ -58,7 +59,7 @@ class Context:
 
     def progress(self, label: str) -> Progress:
         size = self.path.stat().st_size if self.path.is_file() else None
-        return Progress(label, size, self.quiet)
+        return Progress(label=label, total_bytes=size, quiet=self.quiet)
 
 
 @dataclass

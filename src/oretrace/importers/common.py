@@ -1,4 +1,4 @@
-"""What every importer shares: row errors, the provenance of each row, batched N-Quads output, progress.
+"""What every importer shares: row errors, the provenance of each row, batched N-Quads output.
 
 An importer reads its file in batches and hands each checked row to an `Emitter` as the triples
 of one statement. The emitter writes the statement's named graph `{base}/id/statement/import/
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,10 +45,6 @@ class RowError:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class BadRow(Exception):
-    """One row cannot be imported; the message says what and how to fix it."""
-
-
 @dataclass
 class DatasetInfo:
     """The dataset an import comes from, described as a source in the provenance graph."""
@@ -71,25 +65,6 @@ def slugify(text: str) -> str:
     return s or "x"
 
 
-class Progress:
-    """A status line on stderr at most once a second: rows, rate and the time left."""
-
-    def __init__(self, label: str, total_bytes: int | None, quiet: bool = False):
-        self.label, self.total, self.quiet = label, total_bytes, quiet
-        self.t0 = self.last = time.perf_counter()
-
-    def update(self, rows: int, done_bytes: int | None = None, force: bool = False) -> None:
-        now = time.perf_counter()
-        if self.quiet or (not force and now - self.last < 1.0):
-            return
-        self.last = now
-        el = max(now - self.t0, 1e-6)
-        msg = f"{self.label}: {rows:,} rows, {rows / el:,.0f} rows/s"
-        if self.total and done_bytes:
-            frac = min(done_bytes / self.total, 1.0)
-            left = el * (1 - frac) / frac if frac > 0 else 0
-            msg += f", {frac:.0%} of the file, about {left:.0f} s left"
-        print(msg, file=sys.stderr, flush=True)
 
 
 class Emitter:
