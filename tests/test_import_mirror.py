@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import MINIMAL_DATA, ROOT
+from conftest import ROOT
 from oretrace import query
 from oretrace.config import Settings
 from oretrace.errors import EXIT_FINDINGS
@@ -59,23 +59,15 @@ def test_both_declarations_stand_as_flows_with_their_own_row(settings, tmp_path)
     assert check_shapes(settings, "trade", em) == []
 
 
-def _project(root: Path) -> Path:
-    for d in ("ontology", "shapes", "queries"):
-        shutil.copytree(ROOT / d, root / d)
-    for rel in MINIMAL_DATA:
-        (root / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "data" / rel, root / "data" / rel)
-    return root
-
-
 def _cli(root: Path, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "oretrace", "--root", str(root), *args], capture_output=True,
                           text=True, cwd=ROOT, timeout=600)
 
 
-def test_reconcile_pairs_the_imported_declarations_after_a_build(tmp_path):
+def test_reconcile_pairs_the_imported_declarations_after_a_build(minimal_project):
     """import, build, reconcile: the command a user runs reads both declarations as a mirror pair."""
-    root = _project(tmp_path / "p")
+    root = minimal_project
+    shutil.copytree(ROOT / "queries", root / "queries")  # the reconciliation reads the catalogue's queries
     for args in (("import", "trade", "-q", str(FIX / "trade-mirror.csv")), ("build",)):
         r = _cli(root, *args)
         assert r.returncode == 0, r.stderr
