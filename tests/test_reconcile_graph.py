@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -423,3 +424,24 @@ def test_every_term_of_the_reconciled_graph_is_declared_and_current():
     assert used, "the fixture gives reconciled quads"
     assert not used - declared, sorted(used - declared)
     assert not used & deprecated, sorted(used & deprecated)
+
+
+def test_mirror_statistics_from_a_reporter_partner_trade_file(project_copy, tmp_path):
+    """A trade file of reporter/partner declarations (one flow column) gives the exporter's and the
+    importer's figures side by side, each with its row; reconciliation compares them."""
+    f = tmp_path / "mirror.csv"
+    f.write_text("year,reporter,partner,flow,commodity_code,quantity_t,value_usd\n"
+                 "2019,BOL,BEL,export,260800,1000,500000\n2019,BEL,BOL,import,260800,600,400000\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), ORETRACE_BUILD=str(tmp_path / "build"))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "oretrace", "--root", str(project_copy), *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=600)
+    out = run("import", "trade", str(f), "-q")
+    assert out.returncode == 0, out.stderr
+    out = run("reconcile", "--only", "mirror", "-f", "json")
+    pairs = [p for p in json.loads(out.stdout)["mirror"] if p["period"][0] == 2019]
+    assert len(pairs) == 2  # quantity and value
+    q = next(p for p in pairs if p["unit"] == "t")
+    assert (q["export"]["value"], q["import"]["value"], q["ratio"]) == (1000, 600, 0.6) and q["differs"]
+    assert (q["export"]["statement_id"], q["import"]["statement_id"]) == ("import/trade-mirror/r2", "import/trade-mirror/r3")
+    money = next(p for p in pairs if p["unit"] != "t")
+    assert money["expected_ratio"] == pytest.approx(1.06) and not money["differs"]  # within the CIF/FOB allowance

@@ -31,6 +31,11 @@ def _query_text(name: str, queries_dir: Path | None = None) -> str:
     return query.parse_named(path).text
 
 
+def _statement_id(iri: str | None) -> str | None:
+    """The id of a statement without dcterms:identifier (an import's row): its IRI after /id/statement/."""
+    return iri.split("/id/statement/", 1)[1] if iri and "/id/statement/" in iri else None
+
+
 def rows(run: Runner, text: str) -> list[dict]:
     res = run(text)
     out = []
@@ -185,7 +190,7 @@ class GraphData:
                 num("value"), r.get("value@lex"), num("min"), num("max"), r["unit"],
                 r.get("approximate") is True, r.get("estimated") is True,
                 num("standardUncertainty"), num("relativeUncertainty"), r.get("rank"),
-                r["statement"], r.get("statementId"), r.get("where"), r.get("confidence"), r.get("document")))
+                r["statement"], r.get("statementId") or _statement_id(r["statement"]), r.get("where"), r.get("confidence"), r.get("document")))
         flows: dict[str, Flow] = {}
         for r in rows(run, _query_text("reconciliation-flows", queries_dir)):
             f = flows.setdefault(r["flow"], Flow(r["flow"]))
