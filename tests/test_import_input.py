@@ -71,7 +71,7 @@ def test_latin1_usgs_file_is_refused_at_its_line_with_the_fix(s):
 def test_latin1_usgs_file_is_read_correctly_with_its_encoding_stated(s):
     res, st = imported(s, "usgs", FIX / "usgs-latin1" / "Tin.csv", options={"unit": "t", "encoding": "latin-1"})
     assert res.rows == 2 and res.warnings == []
-    assert rows(st, "SELECT ?y ?c WHERE { ?r a ot:RankObservation ; ot:rank 2 ; ot:year ?y ; ot:subject/ot:iso3166Code ?c } "
+    assert rows(st, "SELECT ?y ?c WHERE { ?r a ot:RankObservation ; ot:measures ot:ProductionRank ; qudt:numericValue ?rk ; ot:year ?y ; ot:subject/ot:iso3166Code ?c FILTER(?rk = 2) } "
                     "ORDER BY ?y") == [("1990", "PE"), ("1991", "PE")]
     assert rows(st, "SELECT ?l WHERE { <https://w3id.org/oretrace/id/country/PE> rdfs:label ?l }") == [("Peru",)]
 
@@ -95,7 +95,7 @@ def test_a_byte_order_mark_declares_utf16(s, tmp_path):
     f = _file(tmp_path, "t.csv", codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
     res, st = imported(s, "trade", f)
     assert res.rows == 1
-    assert rows(st, "SELECT ?v WHERE { ?f a ot:Export ; qudt:numericValue ?v }") == [("12.5",)]
+    assert rows(st, "SELECT ?v WHERE { ?f a ot:Export . ?q ot:subject ?f ; ot:measures ot:ExportQuantity ; qudt:numericValue ?v }") == [("12.5",)]
 
 
 def test_an_unknown_encoding_option_is_refused(s, tmp_path):
@@ -146,7 +146,7 @@ def test_trade_grouped_thousands_are_read_and_ambiguous_ones_refused(s, tmp_path
     p = problems(s, "trade", f)
     assert p[0].startswith("t.csv:3: quantity '1,546' is ambiguous: 1546 with a thousands separator, or 1.546")
     res, st = imported(s, "trade", f, skip_bad_rows=True)
-    assert rows(st, "SELECT ?v WHERE { ?f a ot:Export ; qudt:numericValue ?v }") == [("1234567.5",)]
+    assert rows(st, "SELECT ?v WHERE { ?f a ot:Export . ?q ot:subject ?f ; ot:measures ot:ExportQuantity ; qudt:numericValue ?v }") == [("1234567.5",)]
 
 
 # ------------------------------------------------------------------ quotes
@@ -233,7 +233,7 @@ def test_trade_unit_value_far_out_of_range_is_a_warning_with_its_line(s, tmp_pat
     ("2019,BOL,CHL,260800,5,t,NaN", "value 'NaN' is not a finite number"),
     ("2019,BOL,CHL,260800,1e400,t,9000", "quantity '1e400' is implausibly large"),
     ("2019,BOL,CHL,260800,20000000,kt,9000", "quantity '20000000' is implausibly large (above 10,000,000"),
-    ("2019,BOL,BO,260800,5,t,9000", "exporter and importer are both BO"),
+    ("2019,BOL,BO,260800,5,t,9000", "origin and destination are both BO"),
 ])
 def test_trade_rows_that_cannot_be_true_are_refused_at_their_line(s, tmp_path, row, message):
     f = _file(tmp_path, "t.csv", TRADE + "2019,BOL,PER,260800,5,t,9000\n" + row + "\n")

@@ -177,8 +177,8 @@ def run(ctx) -> None:
             if fc is not None:
                 direction = DIRECTIONS.get(row[fc].strip().lower())
                 if direction is None:
-                    raise ValueError(f"flow {row[fc][:40]!r} is not export or import (re-exports and re-imports "
-                                     "are not read)")
+                    raise ValueError(f"flow {row[fc][:40]!r} is not export or import (write export, import, X or "
+                                     "M; re-exports and re-imports are not read: leave such rows out)")
             else:
                 direction = flow_option or "export"
             a, b = countries.resolve(row[ac]), countries.resolve(row[bc])
