@@ -14,11 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b[\s\S]*\bWHERE\s*\{")
-# inline questions not yet moved to queries/ (issue 15 item 2): this set may only shrink
-REMAINING = {("src/oretrace/appdata.py", "version"), ("src/oretrace/appdata.py", "describe"),
-             ("src/oretrace/appdata.py", "flows"), ("src/oretrace/appdata.py", "statements"),
-             # not a question the app asks: the example the SPARQL page's editor opens with, for the user to run
-             ("app/views/sparql.py", "<module>")}
+# not a question the app asks: the example the SPARQL page's editor opens with, for the user to run
+REMAINING = {("app/views/sparql.py", "<module>")}
 
 
 def literal_text(node: ast.AST) -> str | None:

@@ -143,12 +143,13 @@ class Graph:
         self.manifest: dict = backend_.manifest
         self._catalogue: dict | None = None
         self._names: list[dict] | None = None
+        self._statements: list[dict] | None = None
 
     @property
     def version(self) -> str:
         if self.manifest:
             return self.manifest.get("version", "unknown")
-        rows = self.select(f"SELECT ?v WHERE {{ ?d <{OT}buildVersion> ?v }} LIMIT 1")
+        rows = self.named("app-build-version")
         return rows[0]["v"] if rows else "unknown (the endpoint does not say)"
 
     # ---------------------------------------------------------- raw access
@@ -167,15 +168,19 @@ class Graph:
 
     def named(self, name: str, **params) -> list[dict]:
         """Rows of the catalogue query queries/<name>.rq with its parameters bound, as dicts of plain values."""
+        return self.select(self.bound(name, **params))
+
+    def bound(self, name: str, **params) -> str:
+        """The text of the catalogue query queries/<name>.rq with its parameters bound as terms
+        (a list of values binds one row of VALUES per value)."""
         if self._catalogue is None:
             self._catalogue = query.catalogue(self.settings.queries_dir)
         if name not in self._catalogue:
             raise AppError(f"The app asks the question {name}, but queries/{name}.rq is missing from this checkout.")
         try:
-            text = query.bind(self._catalogue[name], params, self.iris)
+            return query.bind(self._catalogue[name], params, self.iris)
         except query.QueryError as e:
             raise AppError(plain_error(e)) from None
-        return self.select(text)
 
     def run_user_query(self, text: str, timeout: float = 10.0, cap: int = 5000) -> UserResult:
         """A user's query: refused unless read-only, stopped after `timeout` s, cut at `cap` rows."""
@@ -342,10 +347,11 @@ class Graph:
 
     def describe(self, iri: str, fmt: str) -> bytes:
         """The entity's asserted and inferred triples (with provenance of their statements) as Turtle or JSON-LD."""
-        res = self.run(f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?p2 <{iri}> }} WHERE {{ "
-                       f"{{ <{iri}> ?p ?o }} UNION {{ ?s ?p2 <{iri}> }} }}")
+        res = self.run(self.bound("app-describe", node=iri))
+        triples = dict.fromkeys(ox.Triple(s if s is not None else node, p, o if o is not None else node)
+                                for node, s, p, o in res.rows)
         f = ox.RdfFormat.TURTLE if fmt == "ttl" else ox.RdfFormat.JSON_LD
-        return ox.serialize(res.triples or [], format=f, prefixes=PREFIXES if fmt == "ttl" else None)
+        return ox.serialize(list(triples), format=f, prefixes=PREFIXES if fmt == "ttl" else None)
 
     # ---------------------------------------------------------- supply chain
     def flow_materials(self) -> list[dict]:
@@ -361,21 +367,11 @@ class Graph:
 
     def flows(self, material: str | None = None, element: str | None = None) -> list[dict]:
         """Flows with their ends, tonnage and period; optionally only of one material or element."""
-        cond = ""
-        if material:
-            cond = f"?f <{OT}material> <{material}> ."
-        elif element:
-            cond = f"?f <{OT}material> ?mm . ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>)? <{element}> ."
-        rows = self.select(f"""SELECT ?f ?rel ?x ?value ?unit ?year ?ps ?pe ?parent ?material WHERE {{
-          ?f a <{OT}Flow> . {cond}
-          OPTIONAL {{ ?q <{OT}subject> ?f ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ;
-                     <{QUDT}numericValue> ?value ; <{QUDT}hasUnit> ?unit }}
-          OPTIONAL {{ ?f <{OT}year> ?year }} OPTIONAL {{ ?f <{OT}periodStart> ?ps }} OPTIONAL {{ ?f <{OT}periodEnd> ?pe }}
-          OPTIONAL {{ ?f <{OT}partOfFlow> ?parent }}
-          OPTIONAL {{ ?f <{OT}material> ?material }}
-          OPTIONAL {{ VALUES ?rel {{ <{OT}origin> <{OT}via> <{OT}destination> <{OT}seller> <{OT}buyer> <{OT}receivingSmelter> }}
-                     ?f ?rel ?x }}
-        }}""")
+        rows = self.named("app-flows")
+        if material or element:  # every row of a flow that carries it (its other materials too)
+            carry = ({r["f"] for r in rows if r["material"] == material} if material else
+                     {r["f"] for r in self.named("app-flows-of-element", element=element)})
+            rows = [r for r in rows if r["f"] in carry]
         flows: dict[str, dict] = {}
         for r in rows:
             f = flows.setdefault(r["f"], {"iri": r["f"], "origin": [], "via": [], "destination": [], "seller": [],
@@ -473,23 +469,11 @@ class Graph:
                           namespace=f"{self.iris.base}/id/source/")
 
     def statements(self, source: str | None = None, curator: str | None = None, confidence: str | None = None) -> list[dict]:
-        pg = self.iris.provenance_graph
-        conds = []
-        if source:  # statements taken from the source, or citing it
-            conds.append(f"FILTER(?doc = <{source}> || EXISTS {{ GRAPH <{pg}> {{ ?g <{OT}citesSource> <{source}> }} }})")
-        if curator:
-            conds.append(f"FILTER(?curator = <{curator}>)")
-        if confidence:
-            conds.append(f"FILTER(?conf = <{confidence}>)")
-        return self.select(f"""SELECT ?g ?sid ?doc ?loc ?conf ?curator ?para ?created ?file ?line
-             (GROUP_CONCAT(DISTINCT STR(?cited); separator=" ") AS ?cites) WHERE {{
-          GRAPH <{pg}> {{ ?g a <{OT}Statement> ; <{OT}citation> ?c . ?c <{OT}document> ?doc ; <{OT}locatorText> ?loc .
-            OPTIONAL {{ ?g <{DCTERMS}identifier> ?sid }} OPTIONAL {{ ?g <{OT}confidence> ?conf }}
-            OPTIONAL {{ ?g <{PROV}wasAttributedTo> ?curator }} OPTIONAL {{ ?g <{OT}paraphrase> ?para }}
-            OPTIONAL {{ ?g <{DCTERMS}created> ?created }} OPTIONAL {{ ?g <{OT}curatedFile> ?file }}
-            OPTIONAL {{ ?g <{OT}curatedLine> ?line }} OPTIONAL {{ ?g <{OT}citesSource> ?cited }} }}
-          {' '.join(conds)}
-        }} GROUP BY ?g ?sid ?doc ?loc ?conf ?curator ?para ?created ?file ?line ORDER BY ?file ?line ?sid""")
+        if self._statements is None:
+            self._statements = self.named("app-statements", provenance=self.iris.provenance_graph)
+        return [dict(r) for r in self._statements
+                if (not source or r["doc"] == source or source in (r["cites"] or "").split())
+                and (not curator or r["curator"] == curator) and (not confidence or r["conf"] == confidence)]
 
     def statement_triples(self, graphs: list[str]) -> dict[str, list[dict]]:
         """What each statement graph asserts, as (s, p, o) rows."""
