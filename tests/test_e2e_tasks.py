@@ -127,6 +127,21 @@ def test_deprecated_iri_says_so_and_links_its_replacement(page, app_url):
     assert page.locator(f"{MAIN} .ot-deprecated").count() == 0
 
 
+def test_deprecated_curated_entity_links_the_figure_that_replaces_it(page, app_url, iris):
+    # data/sources/catapa-indium-report.yaml: the flow of the first release is deprecated, replaced by a figure
+    old, new = iris.ref("flow/fr-indium-domestic-use-2018"), iris.ref("observation/fr-indium-domestic-use-2018")
+    page.goto(f"{app_url}/{entity_href(old)}")
+    wait_idle(page)
+    notice = page.locator(f"{MAIN} .ot-deprecated")
+    assert "Deprecated" in notice.inner_text()
+    notice.locator(f"a[href='{entity_href(new)}']").click()
+    page.wait_for_url("**/entity?iri=*observation*")
+    wait_idle(page)
+    assert page.locator(f"{MAIN} .ot-deprecated").count() == 0
+    assert page.url.endswith(entity_href(new)[1:])
+    assert page.locator(MAIN).inner_text().startswith("France · indium · domestic use · 2018")  # the figure's page
+
+
 def test_search_finds_touchscreen_written_apart(page, app_url, iris):
     page.goto(f"{app_url}/entity")
     wait_idle(page)
