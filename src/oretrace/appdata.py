@@ -202,7 +202,8 @@ class Graph:
             if not batch:
                 continue
             for r in self.named("app-labels", node=batch):
-                out.setdefault(r["node"], r["label"])
+                if r["label"] is not None and r["lang"] in ("en", ""):
+                    out.setdefault(r["node"], r["label"])
         for x in iris:
             out.setdefault(x, self.short(x))
         return out
@@ -470,7 +471,8 @@ class Graph:
 
     def statements(self, source: str | None = None, curator: str | None = None, confidence: str | None = None) -> list[dict]:
         if self._statements is None:
-            self._statements = self.named("app-statements", provenance=self.iris.provenance_graph)
+            self._statements = [r for r in self.named("app-statements", provenance=self.iris.provenance_graph)
+                                if r["loc"] is not None]
         return [dict(r) for r in self._statements
                 if (not source or r["doc"] == source or source in (r["cites"] or "").split())
                 and (not curator or r["curator"] == curator) and (not confidence or r["conf"] == confidence)]
