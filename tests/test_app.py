@@ -475,3 +475,8 @@ def test_search_matches_spacing_and_ranks_data_first(env):
     kinds = [h["data"] for h in royalty]
     assert kinds[0] and kinds == sorted(kinds, reverse=True)  # data first, ontology terms after
     assert g.search("Sulphide") == g.search("sulfide")
+
+
+def test_sources_page_offers_csv_of_its_tables(env):
+    at = page("sources")  # the sources table and the statements table
+    assert [b.label for b in at.get("download_button")].count("Download CSV") == 2

@@ -114,17 +114,29 @@ def test_due_diligence_gaps_of_the_chain(page, app_url):
     assert next(csv.reader(io.StringIO(body)))[:7] == heads
 
 
-def test_deprecated_iri_says_so_and_links_its_replacement(page, app_url):
-    from oretrace.vocab import OT
-
-    page.goto(f"{app_url}/{entity_href(OT + 'distanceKm')}")
+def follow_deprecation(page, app_url, old: str, new: str) -> None:
+    """Open the page of the deprecated IRI `old`, check its notice, follow its link to `new` (which has none)."""
+    page.goto(f"{app_url}/{entity_href(old)}")
     wait_idle(page)
     notice = page.locator(f"{MAIN} .ot-deprecated")
     assert "Deprecated" in notice.inner_text()
-    notice.locator(f"a[href='{entity_href(OT + 'Distance')}']").click()
-    page.wait_for_url("**/entity?iri=*Distance")
+    notice.locator(f"a[href='{entity_href(new)}']").click()
+    page.wait_for_url("**" + entity_href(new)[1:])
     wait_idle(page)
     assert page.locator(f"{MAIN} .ot-deprecated").count() == 0
+
+
+def test_deprecated_iri_says_so_and_links_its_replacement(page, app_url):
+    from oretrace.vocab import OT
+
+    follow_deprecation(page, app_url, OT + "distanceKm", OT + "Distance")
+
+
+def test_deprecated_curated_entity_links_the_figure_that_replaces_it(page, app_url, iris):
+    # data/sources/catapa-indium-report.yaml: the flow of the first release is deprecated, replaced by a figure
+    follow_deprecation(page, app_url, iris.ref("flow/fr-indium-domestic-use-2018"),
+                       iris.ref("observation/fr-indium-domestic-use-2018"))
+    assert page.locator(MAIN).inner_text().startswith("France · indium · domestic use · 2018")  # the figure's page
 
 
 def test_search_finds_touchscreen_written_apart(page, app_url, iris):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from components import download_csv
 from oretrace.vocab import OT
 
 CONFIDENCE = {"any": None, "stated": OT + "Stated", "estimated": OT + "Estimated", "implied": OT + "Implied"}
@@ -51,6 +52,9 @@ def render() -> None:
                            f'<a href="{ui.esc(ui.href("sources", source=s["s"]))}" target="_self">{s["citing"]}</a>'
                            if s["citing"] else '<span class="ot-muted">0</span>']
                           for s in srcs]))
+        download_csv(["source", "title", "kind", "year", "publisher", "statements taken from it", "statements citing it"],
+                     [[s["s"], s["title"] or labels[s["s"]], labels.get(s["type"], "") if s["type"] else "", s["year"] or "",
+                       s["publisher"] or "", s["statements"], s["citing"]] for s in srcs], "sources", key="csv_sources")
     sts = g.statements(source=source, curator=curator, confidence=CONFIDENCE.get(conf or "any"))
     st.subheader(f"{len(sts)} statement{'s' if len(sts) != 1 else ''}")
     if not sts:
@@ -74,3 +78,6 @@ def render() -> None:
                      ui.link(s["doc"], names.get(s["doc"])) + "<br>" + ui.esc(s["loc"]) + (f"<br>citing {cites}" if cites else ""),
                      ui.esc((s["conf"] or "").rsplit("#", 1)[-1].lower()), asserts])
     ui.show(ui.table(["statement", "says", "where", "confidence", "asserts"], rows))
+    download_csv(["statement", "id", "says", "document", "where", "confidence", "curator", "cites"],
+                 [[s["g"], s["sid"] or "", s["para"] or "", s["doc"], s["loc"], (s["conf"] or "").rsplit("#", 1)[-1].lower(),
+                   s["curator"] or "", s["cites"] or ""] for s in shown], "statements", key="csv_statements")

@@ -10,7 +10,6 @@ RDF terms. User-written SPARQL goes through `run_user_query`: the read-only poli
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import unicodedata
 
@@ -18,7 +17,7 @@ import pyoxigraph as ox
 
 from . import backend, cite, query, sparqltext, store, trace
 from .config import Settings
-from .vocab import DCTERMS, OT, PREFIXES, PROV, QUDT, RDF, RDFS, SH, SKOS, IRIs
+from .vocab import DCTERMS, OT, PREFIXES, PROV, QUDT, RDF, RDFS, SKOS, IRIs
 
 READ_FORMS = sparqltext.FORMS  # query forms that only read; anything else is refused by the policy
 DEFAULT_TIMEOUT = 30.0  # seconds one of the app's own queries may take
@@ -53,8 +52,6 @@ FACT_KINDS = [
 ]
 _KIND_OF = {p: k for k, ps in FACT_KINDS for p in ps}
 
-UPSTREAM = f"<{OT}origin>|<{OT}seller>|<{OT}via>"
-DOWNSTREAM = f"<{OT}destination>|<{OT}buyer>|<{OT}receivingSmelter>"
 
 
 class AppError(Exception):
@@ -146,12 +143,13 @@ class Graph:
         self.manifest: dict = backend_.manifest
         self._catalogue: dict | None = None
         self._names: list[dict] | None = None
+        self._statements: list[dict] | None = None
 
     @property
     def version(self) -> str:
         if self.manifest:
             return self.manifest.get("version", "unknown")
-        rows = self.select(f"SELECT ?v WHERE {{ ?d <{OT}buildVersion> ?v }} LIMIT 1")
+        rows = self.named("app-build-version")
         return rows[0]["v"] if rows else "unknown (the endpoint does not say)"
 
     # ---------------------------------------------------------- raw access
@@ -170,15 +168,19 @@ class Graph:
 
     def named(self, name: str, **params) -> list[dict]:
         """Rows of the catalogue query queries/<name>.rq with its parameters bound, as dicts of plain values."""
+        return self.select(self.bound(name, **params))
+
+    def bound(self, name: str, **params) -> str:
+        """The text of the catalogue query queries/<name>.rq with its parameters bound as terms
+        (a list of values binds one row of VALUES per value)."""
         if self._catalogue is None:
             self._catalogue = query.catalogue(self.settings.queries_dir)
         if name not in self._catalogue:
             raise AppError(f"The app asks the question {name}, but queries/{name}.rq is missing from this checkout.")
         try:
-            text = query.bind(self._catalogue[name], params, self.iris)
+            return query.bind(self._catalogue[name], params, self.iris)
         except query.QueryError as e:
             raise AppError(plain_error(e)) from None
-        return self.select(text)
 
     def run_user_query(self, text: str, timeout: float = 10.0, cap: int = 5000) -> UserResult:
         """A user's query: refused unless read-only, stopped after `timeout` s, cut at `cap` rows."""
@@ -196,12 +198,12 @@ class Graph:
         iris = sorted({i for i in iris if is_iri(i)})
         out: dict[str, str] = {}
         for i in range(0, len(iris), 400):
-            vals = " ".join(t for t in map(_iri_text, iris[i:i + 400]) if t)
-            if not vals:
+            batch = [x for x in iris[i:i + 400] if _iri_text(x)]
+            if not batch:
                 continue
-            for r in self.select(f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {vals} }} ?x <{RDFS}label> ?l . "
-                                 f"FILTER(LANG(?l) = 'en' || LANG(?l) = '') }}"):
-                out.setdefault(r["x"], r["l"])
+            for r in self.named("app-labels", node=batch):
+                if r["label"] is not None and r["lang"] in ("en", ""):
+                    out.setdefault(r["node"], r["label"])
         for x in iris:
             out.setdefault(x, self.short(x))
         return out
@@ -212,27 +214,20 @@ class Graph:
 
     # ---------------------------------------------------------- overview
     def overview(self) -> dict:
-        counts = {}
-        pg = self.iris.provenance_graph
-        q = f"""SELECT
-          (COUNT(DISTINCT ?st) AS ?statements) WHERE {{ GRAPH <{pg}> {{ ?st a <{OT}Statement> }} }}"""
-        counts["statements"] = self.select(q)[0]["statements"]
+        counts = {"statements": self.named("app-count-statements", provenance=self.iris.provenance_graph)[0]["n"]}
         for name, cls in (("sources", "Source"), ("actors", "Actor"), ("sites", "Site"), ("flows", "Flow"),
                           ("materials", "Material"), ("observations", "Observation")):
-            base_filter = f"FILTER(STRSTARTS(STR(?x), '{self.iris.base}/id/'))" if name == "materials" else ""
-            counts[name] = self.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a <{OT}{cls}> {base_filter} }}")[0]["n"]
-        counts["triples"] = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"]
-        counts["inferred"] = self.select(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{self.iris.inferred_graph}> {{ ?s ?p ?o }} }}")[0]["n"]
+            ns = f"{self.iris.base}/id/" if name == "materials" else ""
+            counts[name] = self.named("app-count-instances", **{"class": OT + cls, "namespace": ns})[0]["n"]
+        counts["triples"] = self.named("app-count-all-triples")[0]["n"]
+        counts["inferred"] = self.named("app-count-triples", graph=self.iris.inferred_graph)[0]["n"]
         return counts
 
     def validation_summary(self) -> dict:
         """Number of validation results by severity, and whether a report exists at all."""
         vg = self.iris.validation_graph
-        rows = self.select(f"""SELECT ?sev (COUNT(DISTINCT ?r) AS ?n) WHERE {{ GRAPH <{vg}> {{
-            ?r a <{SH}ValidationResult> . OPTIONAL {{ ?r <{SH}resultSeverity> ?s0 }}
-            BIND(COALESCE(?s0, <{SH}Violation>) AS ?sev) }} }} GROUP BY ?sev""")
-        present = bool(self.select(f"SELECT ?s WHERE {{ GRAPH <{vg}> {{ ?s ?p ?o }} }} LIMIT 1"))
+        rows = self.named("app-validation-severities", report=vg)
+        present = bool(self.named("app-graph-present", graph=vg))
         by = {r["sev"].rsplit("#", 1)[-1]: r["n"] for r in rows}
         return {"present": present, "by_severity": by, "total": sum(by.values())}
 
@@ -244,8 +239,7 @@ class Graph:
                   ("Ports", ["Port"]), ("Smelters and refiners", ["MetallurgicalPlant"]), ("Products", ["EndProduct"])]
         out = []
         for title, classes in stages:
-            vals = " ".join(f"<{OT}{c}>" for c in classes)
-            rows = self.select(f"SELECT DISTINCT ?x WHERE {{ VALUES ?c {{ {vals} }} ?x a ?c }} LIMIT 200")
+            rows = self.named("app-chain-stage-members", **{"class": [OT + c for c in classes]})
             xs = [r["x"] for r in rows]
             out.append({"title": title, "classes": [OT + c for c in classes], "members": xs})
         labels = self.labels([x for s in out for x in s["members"]])
@@ -315,21 +309,12 @@ class Graph:
         return self.named("app-due-diligence", node=node)
 
     def exists(self, iri: str) -> bool:
-        return bool(self.select(f"SELECT ?p WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} LIMIT 1"))
+        return bool(self.named("app-exists", node=iri))
 
     def facts(self, iri: str) -> list[dict]:
         """Every triple with the entity as subject or object, with its graph and citation."""
         pg, ig = self.iris.provenance_graph, self.iris.inferred_graph
-        vg = self.iris.validation_graph
-        rows = self.select(f"""SELECT ?dir ?p ?o ?g ?doc ?loc ?cited ?conf ?para ?sid ?curator WHERE {{
-          {{ GRAPH ?g {{ <{iri}> ?p ?o }} BIND("out" AS ?dir) }}
-          UNION {{ GRAPH ?g {{ ?o ?p <{iri}> }} BIND("in" AS ?dir) }}
-          FILTER(?g != <{vg}>)
-          OPTIONAL {{ GRAPH <{pg}> {{ ?g <{OT}citation> ?c . ?c <{OT}document> ?doc ; <{OT}locatorText> ?loc .
-             OPTIONAL {{ ?g <{OT}confidence> ?conf }} OPTIONAL {{ ?g <{OT}paraphrase> ?para }}
-             OPTIONAL {{ ?g <{DCTERMS}identifier> ?sid }} OPTIONAL {{ ?g <{PROV}wasAttributedTo> ?curator }} }} }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?g <{OT}citesSource> ?cited }} }}
-        }}""")
+        rows = self.named("app-facts", node=iri, provenance=pg, report=self.iris.validation_graph)
         merged: dict[tuple, dict] = {}
         for r in rows:
             key = (r["dir"], r["p"], r["o"], r["g"])
@@ -343,16 +328,6 @@ class Graph:
                            else "provenance" if r["g"] == pg else "statement" if r["doc"] else "other")
             r["kind"] = _KIND_OF.get(r["p"], "Other facts") if r["dir"] == "out" else "Mentioned by"
         return out
-
-    def conflicts(self, facts: list[dict]) -> list[dict]:
-        """Properties of the entity given different literal values by different statements."""
-        by: dict[str, dict] = {}
-        for f in facts:
-            if f["dir"] != "out" or f["inferred"] or is_iri(f["o"]) or f["p"] in (RDFS + "label", SKOS + "altLabel",
-                                                                                   DCTERMS + "description"):
-                continue
-            by.setdefault(f["p"], {}).setdefault(str(f["o"]), []).append(f)
-        return [{"p": p, "values": vals} for p, vals in by.items() if len(vals) > 1]
 
     def observations(self, iri: str) -> list[dict]:
         """Figures reported about the entity (queries/app-entity-figures.rq), each with its plain text
@@ -371,64 +346,33 @@ class Graph:
             r["disagree"] = (r["statement"], r["measure"]) in clash
         return rows
 
-    def neighbours(self, iri: str) -> dict[str, list[str]]:
-        """Entities one step upstream and downstream of this one in the supply chain."""
-        e = f"<{iri}>"
-        up = f"""SELECT DISTINCT ?n WHERE {{
-          {{ ?f {DOWNSTREAM} {e} . ?f {UPSTREAM} ?n }}
-          UNION {{ {e} a <{OT}Flow> ; {UPSTREAM} ?n }}
-          UNION {{ ?n <{OT}nextFlow> {e} }}
-          UNION {{ {e} <{OT}derivedFromMaterial> ?n }} UNION {{ ?n <{OT}componentOf> {e} }}
-          UNION {{ ?proc <{OT}output> {e} ; <{OT}input> ?n }}
-          FILTER(?n != {e}) }} LIMIT 200"""
-        down = f"""SELECT DISTINCT ?n WHERE {{
-          {{ ?f {UPSTREAM} {e} . ?f {DOWNSTREAM} ?n }}
-          UNION {{ {e} a <{OT}Flow> ; {DOWNSTREAM} ?n }}
-          UNION {{ {e} <{OT}nextFlow> ?n }}
-          UNION {{ ?n <{OT}derivedFromMaterial> {e} }} UNION {{ {e} <{OT}componentOf> ?n }}
-          UNION {{ ?proc <{OT}input> {e} ; <{OT}output> ?n }}
-          FILTER(?n != {e}) }} LIMIT 200"""
-        return {"upstream": [r["n"] for r in self.select(up)], "downstream": [r["n"] for r in self.select(down)]}
-
     def describe(self, iri: str, fmt: str) -> bytes:
         """The entity's asserted and inferred triples (with provenance of their statements) as Turtle or JSON-LD."""
-        res = self.run(f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?p2 <{iri}> }} WHERE {{ "
-                       f"{{ <{iri}> ?p ?o }} UNION {{ ?s ?p2 <{iri}> }} }}")
+        res = self.run(self.bound("app-describe", node=iri))
+        triples = dict.fromkeys(ox.Triple(s if s is not None else node, p, o if o is not None else node)
+                                for node, s, p, o in res.rows)
         f = ox.RdfFormat.TURTLE if fmt == "ttl" else ox.RdfFormat.JSON_LD
-        return ox.serialize(res.triples or [], format=f, prefixes=PREFIXES if fmt == "ttl" else None)
+        return ox.serialize(list(triples), format=f, prefixes=PREFIXES if fmt == "ttl" else None)
 
     # ---------------------------------------------------------- supply chain
     def flow_materials(self) -> list[dict]:
-        rows = self.select(f"""SELECT ?m (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{OT}Flow> ; <{OT}material> ?m }}
-                               GROUP BY ?m ORDER BY DESC(?n)""")
+        rows = self.named("app-flow-materials")
         labels = self.labels([r["m"] for r in rows])
         return [{"iri": r["m"], "label": labels[r["m"]], "flows": r["n"]} for r in rows]
 
     def flow_elements(self) -> list[dict]:
         """Chemical elements carried by flows (as the material, in it, or in its group members), with flow counts."""
-        rows = self.select(f"""SELECT ?e (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{OT}Flow> ; <{OT}material> ?mm .
-          ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>)? ?e . ?e a <{OT}ChemicalElement> }}
-          GROUP BY ?e ORDER BY DESC(?n) ?e""")
+        rows = self.named("app-flow-elements")
         labels = self.labels([r["e"] for r in rows])
         return [{"iri": r["e"], "label": labels[r["e"]], "flows": r["n"]} for r in rows]
 
     def flows(self, material: str | None = None, element: str | None = None) -> list[dict]:
         """Flows with their ends, tonnage and period; optionally only of one material or element."""
-        cond = ""
-        if material:
-            cond = f"?f <{OT}material> <{material}> ."
-        elif element:
-            cond = f"?f <{OT}material> ?mm . ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>)? <{element}> ."
-        rows = self.select(f"""SELECT ?f ?rel ?x ?value ?unit ?year ?ps ?pe ?parent ?material WHERE {{
-          ?f a <{OT}Flow> . {cond}
-          OPTIONAL {{ ?q <{OT}subject> ?f ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ;
-                     <{QUDT}numericValue> ?value ; <{QUDT}hasUnit> ?unit }}
-          OPTIONAL {{ ?f <{OT}year> ?year }} OPTIONAL {{ ?f <{OT}periodStart> ?ps }} OPTIONAL {{ ?f <{OT}periodEnd> ?pe }}
-          OPTIONAL {{ ?f <{OT}partOfFlow> ?parent }}
-          OPTIONAL {{ ?f <{OT}material> ?material }}
-          OPTIONAL {{ VALUES ?rel {{ <{OT}origin> <{OT}via> <{OT}destination> <{OT}seller> <{OT}buyer> <{OT}receivingSmelter> }}
-                     ?f ?rel ?x }}
-        }}""")
+        rows = self.named("app-flows")
+        if material or element:  # every row of a flow that carries it (its other materials too)
+            carry = ({r["f"] for r in rows if r["material"] == material} if material else
+                     {r["f"] for r in self.named("app-flows-of-element", element=element)})
+            rows = [r for r in rows if r["f"] in carry]
         flows: dict[str, dict] = {}
         for r in rows:
             f = flows.setdefault(r["f"], {"iri": r["f"], "origin": [], "via": [], "destination": [], "seller": [],
@@ -460,11 +404,7 @@ class Graph:
         iris = [i for i in set(iris) if is_iri(i) and ">" not in i]
         if not iris:
             return {}
-        vals = " ".join(f"<{x}>" for x in iris)
-        rows = self.select(f"""SELECT ?x ?lat ?lon ?code ?country WHERE {{ VALUES ?x {{ {vals} }}
-          OPTIONAL {{ ?x (<{OT}town>|<{OT}locatedIn>|<{OT}headquarteredIn>)? ?p . ?p <{OT}latitude> ?lat ; <{OT}longitude> ?lon }}
-          OPTIONAL {{ ?x <{OT}iso3166Code> ?code }}
-          OPTIONAL {{ ?x <{OT}country>/<{OT}iso3166Code> ?country }} }}""")
+        rows = [{**r, "x": r["node"]} for r in self.named("app-places", node=iris)]
         out: dict[str, dict] = {}
         for r in rows:
             d = out.setdefault(r["x"], {"lat": None, "lon": None, "code": None, "country": None})
@@ -478,47 +418,30 @@ class Graph:
         iris = sorted(i for i in set(iris) if is_iri(i) and ">" not in i)
         if len(iris) < 2:
             return set()
-        vals = " ".join(f"<{x}>" for x in iris)
-        rows = self.select(f"""SELECT DISTINCT ?a ?b WHERE {{ VALUES ?a {{ {vals} }} VALUES ?b {{ {vals} }}
-          ?a (<{OT}town>|<{OT}region>|<{OT}country>|<{OT}locatedIn>|<{OT}partOfSite>)+ ?b . FILTER(?a != ?b) }}""")
-        return {(r["a"], r["b"]) for r in rows}
+        inside = set(iris)
+        return {(r["inner"], r["outer"]) for r in self.named("app-within", inner=iris) if r["outer"] in inside}
 
     def actor_network(self) -> list[dict]:
         """Ownership, control and trade links between actors (and the sites they own or run)."""
-        rels = ["owns", "ownedBy", "operates", "operatedBy", "subsidiaryOf", "partOfGroup", "memberOf"]
-        vals = " ".join(f"<{OT}{r}>" for r in rels)
-        rows = self.select(f"""SELECT DISTINCT ?a ?rel ?b WHERE {{
-          {{ VALUES ?rel {{ {vals} }} GRAPH ?g {{ ?a ?rel ?b }} FILTER(?g != <{self.iris.inferred_graph}>) }}
-          UNION {{ ?f a <{OT}Flow> ; <{OT}seller> ?a ; <{OT}buyer> ?b . BIND(<{OT}seller> AS ?rel) }}
-        }}""")
-        return rows
+        return self.named("app-actor-network", inferred=self.iris.inferred_graph)
 
     def types_of(self, iris) -> dict[str, list[str]]:
         iris = [i for i in set(iris) if is_iri(i) and ">" not in i]
         if not iris:
             return {}
-        vals = " ".join(f"<{x}>" for x in iris)
         out: dict[str, list[str]] = {}
-        for r in self.select(f"SELECT ?x ?t WHERE {{ VALUES ?x {{ {vals} }} ?x a ?t }}"):
-            out.setdefault(r["x"], []).append(r["t"])
+        for r in self.named("app-types", node=iris):
+            out.setdefault(r["node"], []).append(r["type"])
         return out
 
     # ---------------------------------------------------------- findings
     def validation_results(self) -> list[dict]:
-        vg, pg = self.iris.validation_graph, self.iris.provenance_graph
-        return self.select(f"""SELECT ?r ?shape ?component ?severity ?focus ?path ?value ?message ?st WHERE {{
-          GRAPH <{vg}> {{ ?r a <{SH}ValidationResult> ; <{SH}focusNode> ?focus .
-            OPTIONAL {{ ?r <{SH}sourceShape> ?shape }} OPTIONAL {{ ?r <{SH}sourceConstraintComponent> ?component }}
-            OPTIONAL {{ ?r <{SH}resultSeverity> ?severity }} OPTIONAL {{ ?r <{SH}resultPath> ?path }}
-            OPTIONAL {{ ?r <{SH}value> ?value }} OPTIONAL {{ ?r <{SH}resultMessage> ?message }} }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?st <{OT}about> ?focus }} }}
-        }}""")
+        return self.named("app-validation-results", report=self.iris.validation_graph,
+                          provenance=self.iris.provenance_graph)
 
     def shape_info(self) -> dict[str, dict]:
         """Labels and descriptions of the shapes that produced validation results."""
-        rows = self.select(f"""SELECT ?shape ?name ?desc WHERE {{ ?shape a ?k .
-          VALUES ?k {{ <{SH}NodeShape> <{SH}PropertyShape> }}
-          OPTIONAL {{ ?shape <{RDFS}label>|<{SH}name> ?name }} OPTIONAL {{ ?shape <{RDFS}comment>|<{SH}description> ?desc }} }}""")
+        rows = self.named("app-shape-info")
         out: dict[str, dict] = {}
         for r in rows:
             out.setdefault(r["shape"], {"name": r["name"], "desc": r["desc"]})
@@ -526,19 +449,11 @@ class Graph:
 
     def royalty_gaps(self) -> list[dict]:
         """Exports of mined indium-bearing material whose royalty is not declared, or not stated at all."""
-        return self.select(f"""SELECT ?f ?status ?law ?year WHERE {{
-          ?f a <{OT}IndiumBearingMineralExport> .
-          OPTIONAL {{ ?f <{OT}royaltyStatus> ?status }} OPTIONAL {{ ?f <{OT}royaltyLaw> ?law }} OPTIONAL {{ ?f <{OT}year> ?year }}
-          FILTER(!BOUND(?status) || ?status = <{OT}RoyaltyNotDeclared>)
-        }} ORDER BY ?f""")
+        return self.named("app-royalty-not-declared")
 
     def mass_balance(self) -> list[dict]:
         """Flows whose parts add up to more tonnes than the flow itself."""
-        rows = self.select(f"""SELECT ?whole ?wv ?wu (SUM(?pv) AS ?parts) (COUNT(?part) AS ?n) WHERE {{
-          ?wq <{OT}subject> ?whole ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ; <{QUDT}numericValue> ?wv ; <{QUDT}hasUnit> ?wu .
-          ?part <{OT}partOfFlow> ?whole .
-          ?pq <{OT}subject> ?part ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ; <{QUDT}numericValue> ?pv ; <{QUDT}hasUnit> ?wu .
-        }} GROUP BY ?whole ?wv ?wu""")
+        rows = self.named("app-flow-parts")
         return [r for r in rows if isinstance(r["parts"], (int, float)) and isinstance(r["wv"], (int, float))
                 and r["parts"] > r["wv"] * 1.0001]
 
@@ -551,51 +466,28 @@ class Graph:
     # ---------------------------------------------------------- sources
     def sources(self) -> list[dict]:
         """Every source with its kind, year, publisher, the statements taken from it and those citing it."""
-        pg = self.iris.provenance_graph
-        return self.select(f"""SELECT ?s (SAMPLE(?t0) AS ?title) (SAMPLE(?ty0) AS ?type) (SAMPLE(?y0) AS ?year)
-             (SAMPLE(?pub0) AS ?publisher) (SAMPLE(?ca0) AS ?cited_as) (COUNT(DISTINCT ?g) AS ?statements)
-             (COUNT(DISTINCT ?g2) AS ?citing) WHERE {{
-          ?s a <{OT}Source> . FILTER(STRSTARTS(STR(?s), "{self.iris.base}/id/source/"))
-          OPTIONAL {{ GRAPH <{pg}> {{ ?s a ?ty0 . FILTER(?ty0 != <{OT}Source>) }} }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?s <{DCTERMS}title> ?t0 }} }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?s <{DCTERMS}issued>|<{OT}issuedNotBefore> ?y0 }} }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?s <{DCTERMS}publisher> ?pub0 }} }} OPTIONAL {{ GRAPH <{pg}> {{ ?s <{OT}citedAs> ?ca0 }} }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?g <{PROV}wasDerivedFrom> ?s }} }} OPTIONAL {{ GRAPH <{pg}> {{ ?g2 <{OT}citesSource> ?s }} }}
-        }} GROUP BY ?s ORDER BY DESC(?statements) DESC(?citing) ?s""")
+        return self.named("app-sources", provenance=self.iris.provenance_graph,
+                          namespace=f"{self.iris.base}/id/source/")
 
     def statements(self, source: str | None = None, curator: str | None = None, confidence: str | None = None) -> list[dict]:
-        pg = self.iris.provenance_graph
-        conds = []
-        if source:  # statements taken from the source, or citing it
-            conds.append(f"FILTER(?doc = <{source}> || EXISTS {{ GRAPH <{pg}> {{ ?g <{OT}citesSource> <{source}> }} }})")
-        if curator:
-            conds.append(f"FILTER(?curator = <{curator}>)")
-        if confidence:
-            conds.append(f"FILTER(?conf = <{confidence}>)")
-        return self.select(f"""SELECT ?g ?sid ?doc ?loc ?conf ?curator ?para ?created ?file ?line
-             (GROUP_CONCAT(DISTINCT STR(?cited); separator=" ") AS ?cites) WHERE {{
-          GRAPH <{pg}> {{ ?g a <{OT}Statement> ; <{OT}citation> ?c . ?c <{OT}document> ?doc ; <{OT}locatorText> ?loc .
-            OPTIONAL {{ ?g <{DCTERMS}identifier> ?sid }} OPTIONAL {{ ?g <{OT}confidence> ?conf }}
-            OPTIONAL {{ ?g <{PROV}wasAttributedTo> ?curator }} OPTIONAL {{ ?g <{OT}paraphrase> ?para }}
-            OPTIONAL {{ ?g <{DCTERMS}created> ?created }} OPTIONAL {{ ?g <{OT}curatedFile> ?file }}
-            OPTIONAL {{ ?g <{OT}curatedLine> ?line }} OPTIONAL {{ ?g <{OT}citesSource> ?cited }} }}
-          {' '.join(conds)}
-        }} GROUP BY ?g ?sid ?doc ?loc ?conf ?curator ?para ?created ?file ?line ORDER BY ?file ?line ?sid""")
+        if self._statements is None:
+            self._statements = [r for r in self.named("app-statements", provenance=self.iris.provenance_graph)
+                                if r["loc"] is not None]
+        return [dict(r) for r in self._statements
+                if (not source or r["doc"] == source or source in (r["cites"] or "").split())
+                and (not curator or r["curator"] == curator) and (not confidence or r["conf"] == confidence)]
 
     def statement_triples(self, graphs: list[str]) -> dict[str, list[dict]]:
         """What each statement graph asserts, as (s, p, o) rows."""
         out: dict[str, list[dict]] = {}
         for i in range(0, len(graphs), 300):
-            vals = " ".join(f"<{g}>" for g in graphs[i:i + 300] if ">" not in g)
-            for r in self.select(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {vals} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
+            batch = [g for g in graphs[i:i + 300] if ">" not in g]
+            for r in self.named("app-statement-triples", g=batch) if batch else []:
                 out.setdefault(r["g"], []).append(r)
         return out
 
     def curators(self) -> list[str]:
-        return [r["c"] for r in self.select(
-            f"SELECT DISTINCT ?c WHERE {{ GRAPH <{self.iris.provenance_graph}> {{ ?g a <{OT}Statement> ; "
-            f"<{PROV}wasAttributedTo> ?c }} }} ORDER BY ?c")]
-
+        return [r["c"] for r in self.named("app-curators", provenance=self.iris.provenance_graph)]
 
 VARIANTS = (("aluminium", "aluminum"), ("sulph", "sulf"), ("colour", "color"), ("centre", "center"),
             ("metre", "meter"), ("tonne", "ton"))  # spellings searched alike

@@ -87,7 +87,7 @@ def catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
     return {p.stem: parse_named(p) for p in sorted(Path(queries_dir).glob("*.rq"))}
 
 
-def bind(nq: NamedQuery, values: dict[str, str], iris: IRIs) -> str:
+def bind(nq: NamedQuery, values: dict[str, str | list[str]], iris: IRIs) -> str:
     """The query text with its parameters bound (defaults where not given) by a VALUES clause.
 
     Each value is checked for its kind and written as a term by pyoxigraph, never pasted: an IRI
@@ -98,16 +98,18 @@ def bind(nq: NamedQuery, values: dict[str, str], iris: IRIs) -> str:
     if unknown:
         raise QueryError(f"query {nq.name} has no parameter {', '.join(sorted(unknown))} "
                          f"(it takes: {', '.join(p.name for p in nq.params) or 'none'})")
-    names, terms = [], []
+    names, rows = [], [[]]
     for p in nq.params:
         raw = values.get(p.name, p.default)
         if raw is None:
             continue
         names.append("?" + p.name)
-        terms.append(param_term(p, raw, iris))
+        # a list of values binds the parameter to each (one row of VALUES per value)
+        terms = [param_term(p, v, iris) for v in (raw if isinstance(raw, (list, tuple)) else [raw])]
+        rows = [r + [t] for r in rows for t in terms]
     if not names:
         return nq.text
-    clause = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+    clause = f"VALUES ({' '.join(names)}) {{ {' '.join('(' + ' '.join(r) + ')' for r in rows)} }}"
     text = sparqltext.decode(nq.text)
     toks = sparqltext.tokenize(text)
     # at the head of the outermost WHERE block, so the bindings narrow the query from the start,
