@@ -197,8 +197,19 @@ def run_endpoint(url: str, query: str, timeout: int = 30) -> Result:
     if "boolean" in data:
         return Result(boolean=bool(data["boolean"]))
     cols = data["head"].get("vars", [])
+    if kind == "ASK" and cols == [VIRTUOSO_ASK]:
+        return Result(boolean=virtuoso_ask(data))
     rows = [[term_from_json(b.get(c)) for c in cols] for b in data["results"]["bindings"]]
     return Result(cols, rows)
+
+
+VIRTUOSO_ASK = "__ASK_RETVAL"  # Virtuoso 7.2 answers ASK as a table of this one column: a row (1) for true, none for false
+
+
+def virtuoso_ask(data: dict) -> bool:
+    """The boolean of an ASK answered in Virtuoso's table form."""
+    rows = data.get("results", {}).get("bindings", [])
+    return bool(rows) and rows[0].get(VIRTUOSO_ASK, {}).get("value") not in ("0", "false")
 
 
 def term_from_json(b):
@@ -208,7 +219,10 @@ def term_from_json(b):
     if b["type"] == "uri":
         return ox.NamedNode(b["value"])
     if b["type"] == "bnode":
-        return ox.BlankNode(b["value"])
+        try:
+            return ox.BlankNode(b["value"])
+        except ValueError:  # a label that is not one in Turtle's syntax (Virtuoso: nodeID://b10001)
+            return ox.BlankNode("x" + b["value"].encode().hex())
     if "xml:lang" in b:
         return ox.Literal(b["value"], language=b["xml:lang"])
     if "datatype" in b:
