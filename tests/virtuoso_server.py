@@ -5,6 +5,7 @@ database, log, lock and transaction files in one folder, its SQL and HTTP ports 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -15,10 +16,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from oretrace.virtuoso import Isql, isql_command
+from oretrace import virtuoso
 
 SERVER_NAMES = ("virtuoso-t",)
-PASSWORD = "dba"  # the password of a fresh database; the server only listens on 127.0.0.1 and lives for one run
+FRESH_PASSWORD = "dba"  # dba's password in a new database; start() replaces it by a random one
 
 INI = """; written by tests/virtuoso_server.py for one throwaway database
 [Database]
@@ -91,9 +92,7 @@ def unavailable() -> str | None:
     """Why no Virtuoso can be started here, or None."""
     if server_command() is None:
         return "Virtuoso is not installed (virtuoso-t; Debian: apt-get install virtuoso-opensource, as scripts/setup.sh --test does)"
-    if isql_command() is None:
-        return "Virtuoso's isql client (isql-vt) is not installed"
-    return None
+    return virtuoso.missing()
 
 
 def _free_port() -> int:
@@ -112,6 +111,7 @@ class VirtuosoServer:
         self.settings = dict(buffers=buffers, dirty=dirty, query_mem=query_mem, threads=threads, query_seconds=query_seconds)
         self.proc: subprocess.Popen | None = None
         self.sql_port = self.http_port = 0
+        self.password = secrets.token_hex(12)
 
     # ---- addresses
     @property
@@ -132,10 +132,11 @@ class VirtuosoServer:
 
     @property
     def auth(self) -> str:
-        return f"dba:{PASSWORD}"
+        """USER:PASSWORD of the database administrator (as ORETRACE_VIRTUOSO_AUTH takes it)."""
+        return f"dba:{self.password}"
 
-    def isql(self) -> Isql:
-        return Isql(self.isql_address, "dba", PASSWORD)
+    def sql(self) -> virtuoso.Sql:
+        return virtuoso.Sql(self.isql_address, "dba", self.password)
 
     @property
     def ini(self) -> Path:
@@ -157,6 +158,8 @@ class VirtuosoServer:
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             log.close()
             if self._wait(wait_s):
+                with virtuoso.Sql(self.isql_address, "dba", FRESH_PASSWORD) as sql:
+                    sql.execute("USER_SET_PASSWORD('dba', ?)", self.password)
                 return self
             text = self.log_tail()
             self.stop()
@@ -219,7 +222,8 @@ class VirtuosoServer:
 
     def allow_updates_over_http(self) -> None:
         """Let the anonymous SPARQL user write through the Graph Store Protocol (/sparql-graph-crud)."""
-        self.isql().run('GRANT SPARQL_UPDATE TO "SPARQL";')
+        with self.sql() as sql:
+            sql.execute('GRANT SPARQL_UPDATE TO "SPARQL"')
 
     def __enter__(self) -> "VirtuosoServer":
         return self.start()

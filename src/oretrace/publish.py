@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pyoxigraph as ox
 
@@ -36,7 +36,11 @@ from .vocab import IRIs
 
 
 class PublishError(Exception):
-    """The store refused a request or could not be reached."""
+    """The store refused a request or could not be reached; `partial` once the store may hold part of the build."""
+
+    def __init__(self, msg: str, partial: bool = True):
+        super().__init__(msg)
+        self.partial = partial
 
 
 @dataclass
@@ -104,8 +108,9 @@ def remote_graphs(endpoint: str, iris: IRIs, auth: str | None = None) -> set[str
     q = (f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{iris.base}/")) }}')
     c = _Client(endpoint, auth)
     try:
-        status, data = c.request("POST", endpoint, q.encode(), {
-            "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+        # a form (not an application/sparql-query body, on which Virtuoso 7.2 waits until the connection times out)
+        status, data = c.request("POST", endpoint, urlencode({"query": q}).encode(), {
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
     finally:
         c.close()
     if status != 200:
@@ -156,14 +161,14 @@ def _checked_dump(release: Path, name: str, manifest: dict) -> Path:
     path = release / name
     info = manifest["dumps"].get(name)
     if info is None or not path.is_file():
-        raise PublishError(f"{path} is missing from the release (rebuild with `oretrace build`)")
+        raise PublishError(f"{path} is missing from the release (rebuild with `oretrace build`)", partial=False)
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     if h.hexdigest() != info["sha256"]:
         raise PublishError(f"{path} does not match the SHA-256 in {release / 'manifest.json'}: the file was changed "
-                           "after the build; rebuild with `oretrace build`")
+                           "after the build; rebuild with `oretrace build`", partial=False)
     return path
 
 
@@ -176,22 +181,30 @@ def publish_virtuoso(settings, isql_address: str, stage_dir, auth: str | None, l
     st = store_mod.open_store(settings)
     if any(True for _ in st.quads_for_pattern(None, None, None, ox.DefaultGraph())):
         raise PublishError("the build has triples outside any named graph; the bulk loader would need a graph for them "
-                           "(publish over the Graph Store Protocol instead)")
+                           "(publish over the Graph Store Protocol instead)", partial=False)
     graphs = {g.value for g in st.named_graphs() if isinstance(g, ox.NamedNode)}
     void_graph = ox.NamedNode(iris.graph("void"))
     void_triples = sum(1 for _ in st.quads_for_pattern(None, None, None, void_graph))
     del st
+    started = False
+
+    def say(msg):
+        nonlocal started
+        started = True
+        if log:
+            log(msg)
+
     try:
         user, password = virtuoso.credentials(auth)
         nq = _checked_dump(release, "dataset.nq", man)
         void = _checked_dump(release, "void.ttl", man)
-        isql = virtuoso.Isql(isql_address, user, password)
-        before = virtuoso.dataset_graphs(isql, iris.base)
-        virtuoso.bulk_load(isql, [(nq, iris.graph("unnamed")), (void, void_graph.value)], stage_dir, iris.base, log)
-        expected = man["counts"]["quads"] + void_triples
-        got = virtuoso.dataset_quads(isql, iris.base)
+        with virtuoso.Sql(isql_address, user, password) as sql:
+            before = virtuoso.dataset_graphs(sql, iris.base)
+            virtuoso.bulk_load(sql, [(nq, iris.graph("unnamed")), (void, void_graph.value)], stage_dir, iris.base, say)
+            expected = man["counts"]["quads"] + void_triples
+            got = virtuoso.dataset_quads(sql, iris.base)
     except virtuoso.VirtuosoError as e:
-        raise PublishError(str(e)) from None
+        raise PublishError(str(e), partial=started) from None
     if got != expected:
         raise PublishError(f"Virtuoso holds {got} quads of this dataset after the load, the build has {expected}: "
                            "it merged or dropped some (see the server's virtuoso.log)")
@@ -207,8 +220,8 @@ def register(sub) -> dict:
                     help="the store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store (Oxigraph), "
                          "http://host:3030/ds/data (Fuseki), http://host:8890/sparql-graph-crud (Virtuoso)")
     to.add_argument("--virtuoso-isql", metavar="HOST:PORT",
-                    help="bulk-load into Virtuoso through its SQL port (isql, e.g. 127.0.0.1:1111); needs --virtuoso-dir "
-                         "and $ORETRACE_VIRTUOSO_AUTH=USER:PASSWORD")
+                    help="bulk-load into Virtuoso through its SQL port (the isql port, e.g. 127.0.0.1:1111; over its ODBC "
+                         "driver); needs --virtuoso-dir and $ORETRACE_VIRTUOSO_AUTH=USER:PASSWORD")
     p.add_argument("--virtuoso-dir", metavar="DIR",
                    help="a folder that the Virtuoso server reads at the same path (listed in DirsAllowed of its "
                         "virtuoso.ini); the dumps are linked or copied there for the loader and removed afterwards")
@@ -268,8 +281,8 @@ def _cmd_virtuoso(args, settings) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except PublishError as e:
-        print(f"error: {e}\nthe server may now hold part of this build; run the same command again once the cause is "
-              "fixed", file=sys.stderr)
+        print(f"error: {e}" + ("\nthe server may now hold part of this build; run the same command again once the cause "
+                               "is fixed" if e.partial else ""), file=sys.stderr)
         return 2
     print(f"published {r.graphs} graphs ({r.triples} triples) to Virtuoso at {args.virtuoso_isql} in {r.seconds:.1f} s; "
           f"removed {len(r.removed)} graph{'s' if len(r.removed) != 1 else ''} of earlier builds")
