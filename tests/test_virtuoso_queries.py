@@ -33,3 +33,17 @@ def test_same_answers_on_virtuoso(built, store, virtuoso_published, name):
 
 # queries whose answer on the curated graph is empty by design (their own tests build data that fills them)
 EMPTY_ON_CURATED = {"source-disagreements"}
+
+
+def test_risk_classes_lie_at_most_four_levels_below_risk_observation(store):
+    """queries/risks-in-place.rq writes the class hierarchy out four levels deep (see its comment)."""
+    rows = query.run_store(store, query.with_prefixes(
+        "SELECT ?kind WHERE { ?kind rdfs:subClassOf+ ot:RiskObservation . "
+        "FILTER NOT EXISTS { { ?kind rdfs:subClassOf ot:RiskObservation } "
+        "UNION { ?kind rdfs:subClassOf/rdfs:subClassOf ot:RiskObservation } "
+        "UNION { ?kind rdfs:subClassOf/rdfs:subClassOf/rdfs:subClassOf ot:RiskObservation } "
+        "UNION { ?kind rdfs:subClassOf/rdfs:subClassOf/rdfs:subClassOf/rdfs:subClassOf ot:RiskObservation } } }")).rows
+    assert rows == [], f"risk classes deeper than four levels: {rows}; extend the hierarchy in risks-in-place.rq"
+    deepest = query.run_store(store, query.with_prefixes(
+        "ASK { ?k rdfs:subClassOf/rdfs:subClassOf ot:RiskObservation }")).boolean
+    assert deepest, "the hierarchy test above looks at a hierarchy that has depth"
