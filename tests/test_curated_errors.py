@@ -42,7 +42,7 @@ statements:
     assert:
       - id: observation/test-ok
         a: ProductionObservation
-        label: test production
+        measures: TotalProduction
         subject: country/FR
         material: material/test-metal
         year: 2018

@@ -55,11 +55,12 @@ def published(tmp_path_factory):
         lines += [f"{subject} {prop} {value} {g} .",
                   f"{g} <{RDF}type> <{OT}Statement> {prov} .",
                   f"{g} <{PROV}wasDerivedFrom> {src} {prov} ."]
-    # two figures of the same subject, kind, year and unit from two statements: 3 and 4 tonnes
+    # two figures of the same subject, measure, year and unit from two statements: 3 and 4 tonnes
     for i, (o, v) in enumerate((("test-3", "3"), ("test-4", "4")), 10):
         g = f"<{x}statement/import/handmade/r{i}>"
         lines += [f"<{x}observation/{o}> {p} {val} {g} ." for p, val in (
             (f"<{RDF}type>", f"<{OT}ProductionObservation>"), (f"<{OT}subject>", f"<{x}country/FR>"),
+            (f"<{OT}measures>", f"<{OT}TotalProduction>"),
             (f"<{OT}year>", f'"2018"^^{XSD_INT}'), (NUMERIC, f'"{v}"^^{XSD_DEC}'),
             ("<http://qudt.org/schema/qudt/hasUnit>", "<http://qudt.org/vocab/unit/TONNE>"))]
         lines += [f"{g} <{RDF}type> <{OT}Statement> {prov} .", f"{g} <{PROV}wasDerivedFrom> {src} {prov} ."]

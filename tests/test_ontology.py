@@ -67,8 +67,22 @@ def test_reused_terms_exist_in_the_published_vocabularies(onto):
 
 
 def test_units_are_real_qudt_units():
+    """Every unit is QUDT's, except the prices per mass QUDT lacks, which the ontology declares itself."""
     terms = _vocabulary_terms()
-    assert sorted(u.iri for u in UNITS.values() if u.iri not in terms) == []
+    ours = {u.iri for u in UNITS.values() if u.iri.startswith(OT)}
+    assert sorted(u.iri for u in UNITS.values() if u.iri not in terms and u.iri not in ours) == []
+    assert sorted(ours) == [OT + "EUR-PER-KiloGM", OT + "USD-PER-KiloGM"]
+
+
+def test_every_unit_has_a_label_and_a_symbol(settings):
+    """units.ttl gives each unit curated files may use an English label and the symbol the app prints."""
+    import rdflib
+
+    g = rdflib.Graph().parse(settings.ontology_dir / "units.ttl")
+    for u in UNITS.values():
+        labels = [o for o in g.objects(rdflib.URIRef(u.iri), rdflib.RDFS.label) if o.language == "en"]
+        symbols = list(g.objects(rdflib.URIRef(u.iri), rdflib.URIRef("http://qudt.org/schema/qudt/symbol")))
+        assert len(labels) == 1 and len(symbols) == 1, u
 
 
 def test_hs_codes_exist_in_the_nomenclature():

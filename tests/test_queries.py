@@ -201,7 +201,7 @@ def test_risks_in_bolivia(store, iris):
 
 def test_bolivian_zinc_concentrate_production(store, iris):
     rows = run(store, iris, "production-series")
-    totals = {int(r["year"]): float(r["value"]) for r in rows if r["measure"] == "total national production"}
+    totals = {int(r["year"]): float(r["value"]) for r in rows if r["measure"] == "ot:TotalProduction"}
     assert sorted(totals) == [1980, 1981, 1982, 1983, 1984, 1985]
     assert totals[1980] == pytest.approx(46236.373)
 
@@ -247,7 +247,7 @@ def test_element_content_is_tonnage_times_concentration(store, iris):
         assert r["tonnageDocument"] and r["concentrationDocument"]
         factor = {"PPM": 1e-6, "PERCENT": 1e-2}[r["concentrationUnit"].rsplit("/", 1)[-1]]
         assert float(r["content"]) == pytest.approx(float(r["tonnage"]) * float(r["concentration"]) * factor, abs=1e-3)
-    (t,) = query.run_store(store, f"SELECT ?t WHERE {{ <{iris.base}/id/flow/bo-be-zinc-concentrate-export-1980> "
+    (t,) = query.run_store(store, f"SELECT ?t WHERE {{ ?q <{OT}subject> <{iris.base}/id/flow/bo-be-zinc-concentrate-export-1980> ; "
                                   f"<http://qudt.org/schema/qudt/numericValue> ?t }}").rows[0]
     row = [r for r in rows if r["flow"] == "flow/bo-be-zinc-concentrate-export-1980"][0]
     assert row["measuredOn"] == "material/polymetallic-ag-pb-zn-ore" and float(row["concentration"]) == 584
@@ -278,7 +278,8 @@ def test_source_disagreements_found_when_two_sources_differ(iris):
                        (N(OT + "year"), L("2018", datatype=N("http://www.w3.org/2001/XMLSchema#integer"))),
                        (N("http://qudt.org/schema/qudt/numericValue"), L(v, datatype=dec)),
                        (N("http://qudt.org/schema/qudt/hasUnit"), N("http://qudt.org/vocab/unit/TONNE")),
-                       (N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), N(OT + "ProductionObservation"))):
+                       (N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), N(OT + "ProductionObservation")),
+                       (N(OT + "measures"), N(OT + "TotalProduction"))):
             st.add(ox.Quad(o, p, val, g))
         st.add(ox.Quad(g, N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), N(OT + "Statement"), prov))
         st.add(ox.Quad(g, N("http://www.w3.org/ns/prov#wasDerivedFrom"), N(iris.entity("source", f"doc-{i}")), prov))

@@ -24,6 +24,7 @@ from oretrace.validate import load_shapes
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures" / "validation"
 EX = "http://example.org/fixture/"
+OT = "https://w3id.org/oretrace/ontology#"
 OTSH = "https://w3id.org/oretrace/shapes#"
 
 
@@ -79,7 +80,8 @@ EXPECTED = {
         **_same("quantity-unit", "bad-quantity-no-unit", "bad-quantity-two-units"),
         **_same("quantity-numbers", "bad-quantity-negative", "bad-quantity-integer"),
         **_same("quantity-range", "bad-range"),
-        **_same("share-unit", "bad-share-unit"),
+        ("M-figure", "bad-share-unit"): "Unit http://qudt.org/vocab/unit/TONNE measures mass, which is not a dimension "
+                                        "of measure https://w3id.org/oretrace/ontology#ShareOfWhole.",
         ("Percentage", "bad-share-over"): "The value 150 % lies outside 0-100 %.",
         ("Percentage", "bad-percent"): "The value 120 % lies outside 0-100 %.",
         ("Period", "bad-period-future"): "The year 2999 lies in the future: a source can only report the past.",
@@ -120,14 +122,35 @@ EXPECTED = {
         **_same("R5-operator", "bad-r5"),
         **_same("R6", "bad-r6"),
     },
+    "patterns.ttl": {
+        **_same("M-figure", "bad-figure-no-value", "bad-figure-value-and-range", "bad-figure-undated"),
+        ("M-figure", "bad-figure-class"): f"Measure {OT}TotalProduction belongs to observations of class "
+                                          f"{OT}ProductionObservation, but this observation is not one.",
+        **_same("figure-measure", "bad-figure-measure"),
+        **_same("figure-rank", "bad-figure-rank"),
+        ("M-rank-reason", "bad-rank-no-reason"): f"Rank {OT}DeprecatedRank without a reason (rank_reason: ...).",
+        ("M-code-values", "bad-code"): f"{OT}Operating is not in {OT}MeasureScheme, the code list of {OT}measures.",
+        **_same("M-numbers-are-observations", "bad-number-on-flow"),
+        ("M-no-deprecated-terms", "bad-deprecated-class"): f"{OT}TradeShareObservation is deprecated: use "
+                                                           f"{OT}ShareObservation (docs/modelling.md).",
+        ("M-no-deprecated-terms", "bad-deprecated-property"): f"{OT}distanceKm is deprecated: use {OT}Distance "
+                                                              "(docs/modelling.md).",
+        **_same("label-alt", "bad-alt-label-untagged"),
+        **_same("M-event", "bad-event-undated"),
+        **_same("event-where", "bad-event-nowhere"),
+        **_same("M-status", "bad-status-undated"),
+        **_same("status-of", "bad-status-of-two"),
+        **_same("status-value", "bad-status-no-value"),
+        ("M-flow-not-to-itself", "bad-flow-to-itself"): f"Origin and destination are both {EX}land.",
+    },
     "cross-source.ttl": {
         ("X1-mass-balance", "bad-x1"): "Mass balance: Frankland produced 40 t in 2018 but its recorded exports that year "
                                        "come to 30 t; the gap is more than the 10 % tolerance (stock, home use or another "
                                        "trade category?).",
         ("X2-conflicting-values", "bad-x2-a"): f"Conflicting figures: 10 here against 12 in 'bad x2 b' ({EX}bad-x2-b), "
-                                               "from another source, for the same subject, kind, material and year.",
+                                               "from another source, for the same measure, subject, material, place and period.",
         ("X2-conflicting-values", "bad-x2-b"): f"Conflicting figures: 12 here against 10 in 'bad x2 a' ({EX}bad-x2-a), "
-                                               "from another source, for the same subject, kind, material and year.",
+                                               "from another source, for the same measure, subject, material, place and period.",
         ("X3-actor-without-flows", "bad-x3"): "No flow goes in or out of this actor, of a group it belongs to, or of a site "
                                               "either runs or owns: where its material comes from or goes is unknown.",
     },

@@ -91,15 +91,21 @@ def render() -> None:
     if obs:
         st.subheader("Figures about it")
         olabels = g.labels({o["cls"] for o in obs} | {o["material"] for o in obs if o["material"]} |
-                           {o["doc"] for o in obs if o["doc"]} | {o["unit"] for o in obs if o["unit"]} | {o["obs"] for o in obs})
+                           {o["doc"] for o in obs if o["doc"]} | {o["unit"] for o in obs if o["unit"]} | {o["obs"] for o in obs}
+                           | {o["measure"] for o in obs if o["measure"]})
+        # "sources disagree": the same figure (measure, material, element, place, sector, period) and
+        # unit with different values, the rule of the catalogue's source-disagreements and of X2
+        def figure_key(o):
+            return (o["measure"], o["material"], o["element"], o["place"], o["sector"], o["year"], o["ps"], o["pe"], o["unit"])
+
         groups = defaultdict(set)
         for o in obs:
-            groups[(o["cls"], o["material"], o["year"], o["ps"], o["unit"])].add(o["value"])
+            groups[figure_key(o)].add(o["value"])
         rows = []
         for o in obs:
-            clash = len(groups[(o["cls"], o["material"], o["year"], o["ps"], o["unit"])]) > 1
+            clash = len(groups[figure_key(o)]) > 1
             value = o["value"] if o["value"] is not None else f"{o['min'] if o['min'] is not None else ''}–{o['max'] if o['max'] is not None else ''}"
-            rows.append([ui.link(o["obs"], olabels.get(o["obs"])), ui.esc(olabels.get(o["cls"], "")),
+            rows.append([ui.link(o["obs"], olabels.get(o["obs"])), ui.esc(olabels.get(o["measure"] or o["cls"], "")),
                          ui.value_html(g, o["material"], olabels) if o["material"] else "",
                          ui.esc(o["year"] or (f"{o['ps']}–{o['pe']}" if o["ps"] else "")),
                          ui.esc(value) + " " + ui.esc(g.short(o["unit"]).replace("unit:", "") if o["unit"] else "")

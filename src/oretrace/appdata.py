@@ -393,8 +393,10 @@ class Graph:
     def observations(self, iri: str) -> list[dict]:
         """Figures reported about the entity, with their sources."""
         pg = self.iris.provenance_graph
-        return self.select(f"""SELECT ?obs ?cls ?material ?element ?year ?ps ?pe ?value ?min ?max ?unit ?doc ?loc ?g WHERE {{
+        return self.select(f"""SELECT ?obs ?cls ?measure ?material ?element ?place ?sector ?year ?ps ?pe ?value ?min ?max ?unit
+                                      ?doc ?loc ?g WHERE {{
           GRAPH ?g {{ ?obs <{OT}subject> <{iri}> }}
+          OPTIONAL {{ ?obs <{OT}measures> ?measure }} OPTIONAL {{ ?obs <{OT}place> ?place }} OPTIONAL {{ ?obs <{OT}sector> ?sector }}
           ?obs a ?cls . FILTER(STRSTARTS(STR(?cls), "{OT}") && ?cls != <{OT}Observation>)
           FILTER NOT EXISTS {{ ?sub <{RDFS}subClassOf> ?cls . ?obs a ?sub . FILTER(?sub != ?cls) }}
           OPTIONAL {{ ?obs <{OT}material> ?material }} OPTIONAL {{ ?obs <{OT}element> ?element }}
@@ -454,7 +456,8 @@ class Graph:
             cond = f"?f <{OT}material> ?mm . ?mm (<{OT}containsElement>|<{OT}groupMember>/<{OT}containsElement>)? <{element}> ."
         rows = self.select(f"""SELECT ?f ?rel ?x ?value ?unit ?year ?ps ?pe ?parent ?material WHERE {{
           ?f a <{OT}Flow> . {cond}
-          OPTIONAL {{ ?f <{QUDT}numericValue> ?value ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit }}
+          OPTIONAL {{ ?q <{OT}subject> ?f ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ;
+                     <{QUDT}numericValue> ?value ; <{QUDT}hasUnit> ?unit }}
           OPTIONAL {{ ?f <{OT}year> ?year }} OPTIONAL {{ ?f <{OT}periodStart> ?ps }} OPTIONAL {{ ?f <{OT}periodEnd> ?pe }}
           OPTIONAL {{ ?f <{OT}partOfFlow> ?parent }}
           OPTIONAL {{ ?f <{OT}material> ?material }}
@@ -571,8 +574,9 @@ class Graph:
     def mass_balance(self) -> list[dict]:
         """Flows whose parts add up to more tonnes than the flow itself."""
         rows = self.select(f"""SELECT ?whole ?wv ?wu (SUM(?pv) AS ?parts) (COUNT(?part) AS ?n) WHERE {{
-          ?whole <{QUDT}numericValue> ?wv ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?wu .
-          ?part <{OT}partOfFlow> ?whole ; <{QUDT}numericValue> ?pv ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?wu .
+          ?wq <{OT}subject> ?whole ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ; <{QUDT}numericValue> ?wv ; <{QUDT}hasUnit> ?wu .
+          ?part <{OT}partOfFlow> ?whole .
+          ?pq <{OT}subject> ?part ; <{OT}measures>/<{SKOS}broader>* <{OT}FlowQuantity> ; <{QUDT}numericValue> ?pv ; <{QUDT}hasUnit> ?wu .
         }} GROUP BY ?whole ?wv ?wu""")
         return [r for r in rows if isinstance(r["parts"], (int, float)) and isinstance(r["wv"], (int, float))
                 and r["parts"] > r["wv"] * 1.0001]
@@ -580,13 +584,12 @@ class Graph:
     def disagreements(self) -> list[dict]:
         """Figures for the same subject, measure, material and year that two statements give differently."""
         rows = self.select(f"""SELECT ?a ?b ?cls ?subject ?material ?year ?va ?vb ?unit WHERE {{
-          ?a <{OT}subject> ?subject ; a ?cls ; <{QUDT}numericValue> ?va ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit ; <{OT}year> ?year .
-          ?b <{OT}subject> ?subject ; a ?cls ; <{QUDT}numericValue> ?vb ; (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit ; <{OT}year> ?year .
-          FILTER(STR(?a) < STR(?b) && ?va != ?vb && STRSTARTS(STR(?cls), "{OT}") && ?cls != <{OT}Observation>)
-          FILTER NOT EXISTS {{ ?sub <{RDFS}subClassOf> ?cls . ?a a ?sub . FILTER(?sub != ?cls) }}
-          OPTIONAL {{ ?a <{OT}material> ?material }}
-          FILTER(!BOUND(?material) || EXISTS {{ ?b <{OT}material> ?material }})
-          FILTER(NOT EXISTS {{ ?a <{OT}measure> ?ma }} || EXISTS {{ ?a <{OT}measure> ?m . ?b <{OT}measure> ?m }})
+          ?a <{OT}subject> ?subject ; <{OT}measures> ?cls ; <{QUDT}numericValue> ?va ; <{QUDT}hasUnit> ?unit .
+          ?b <{OT}subject> ?subject ; <{OT}measures> ?cls ; <{QUDT}numericValue> ?vb ; <{QUDT}hasUnit> ?unit .
+          FILTER(STR(?a) < STR(?b) && ?va != ?vb)
+          FILTER NOT EXISTS {{ ?a ?key ?x . ?key <{OT}figureKey> true . FILTER NOT EXISTS {{ ?b ?key ?x }} }}
+          FILTER NOT EXISTS {{ ?b ?key ?x . ?key <{OT}figureKey> true . FILTER NOT EXISTS {{ ?a ?key ?x }} }}
+          OPTIONAL {{ ?a <{OT}material> ?material }} OPTIONAL {{ ?a <{OT}year> ?year }}
         }} ORDER BY ?subject ?year""")
         return rows
 

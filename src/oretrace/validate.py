@@ -396,8 +396,12 @@ def cmd_validate(args, settings: Settings) -> int:
     try:
         shapes = load_shapes(shapes_dir)
         if args.data:
+            # the file with the ontology beside it, for the class hierarchy, the code lists and units
             st = ox.Store()
             st.bulk_extend(_parse_file(Path(args.data)))
+            og = ox.NamedNode(iris.ontology_graph)
+            for f in sorted(settings.ontology_dir.glob("*.ttl")):
+                st.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, og) for q in _parse_file(f, ox.RdfFormat.TURTLE))
         else:
             st = store_mod.open_store(settings)
         outcome = run(settings, st, iris, args.engine, shapes)
@@ -427,5 +431,5 @@ def register(sub) -> dict:
     p.add_argument("--engine", choices=shacl.ENGINES, default=shacl.DEFAULT_ENGINE,
                    help=f"SHACL engine (default {shacl.DEFAULT_ENGINE}; pyshacl is the reference)")
     p.add_argument("--shapes", help="folder of shapes files (default: shapes/)")
-    p.add_argument("--data", help="validate this RDF file (.ttl, .trig, .nq, .nt) instead of the current build")
+    p.add_argument("--data", help="validate this RDF file (.ttl, .trig, .nq, .nt), with the ontology, instead of the current build")
     return {"validate": cmd_validate}

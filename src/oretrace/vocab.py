@@ -46,6 +46,8 @@ KINDS = {
     "vessel": OT + "Vessel",
     "curator": OT + "Curator",
     "source": OT + "Source",
+    "event": OT + "Event",
+    "status": OT + "OperationalStatus",
 }
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -1,0 +1,39 @@
+"""Cite this (issue 14): a statement and a source as text, BibTeX and CSL-JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from oretrace import cite, query
+from oretrace.vocab import IRIs
+
+from conftest import ROOT
+
+DAY = dt.date(2026, 12, 3)
+
+
+def rows(store, built, item):
+    nq = query.catalogue(ROOT / "queries")["citation"]
+    res = query.run_store(store, query.bind(nq, {"item": item}, IRIs(built.base)))
+    return [{c: (v.value if v is not None else None) for c, v in zip(res.columns, r)} for r in res.rows]
+
+
+def test_a_statement_is_cited_with_its_document_locator_and_cited_source(store, built):
+    rec = cite.record(rows(store, built, "statement/catapa-indium/bolivar-indium-content"))
+    t = cite.text(rec, "0.1.0+x", DAY)
+    assert t.startswith("CATAPA (n.d., not before 2020). The Supply Chain of Indium: from Bolivia to Europe and beyond.")
+    assert "footnote 2; citing Ishihara et al. 2011." in t and t.endswith("accessed 2026-12-03.")
+    b = cite.bibtex(rec, "0.1.0+x", DAY)
+    assert b.startswith("@techreport{catapa-indium-report,") and "urldate = {2026-12-03}" in b
+    c = json.loads(cite.csl_json(rec, "0.1.0+x", DAY))[0]
+    assert c["type"] == "report" and c["author"] == [{"literal": "CATAPA"}] and c["accessed"]["date-parts"] == [[2026, 12, 3]]
+    assert "footnote 2" in c["locator"]
+
+
+def test_a_source_with_authors_year_and_url(store, built):
+    rec = cite.record(rows(store, built, "source/make-ict-fair-cooperatives-page"))
+    assert rec["url"].startswith("https://www.ed.ac.uk/") and rec["kind"] == "WebPage"
+    assert "https://www.ed.ac.uk/" in cite.text(rec, "v", DAY) and "url = {https://www.ed.ac.uk/" in cite.bibtex(rec, "v", DAY)
+    rec = cite.record(rows(store, built, "source/ishihara-2011"))
+    assert cite.text(rec, "v", DAY).startswith("Ishihara; et al. (2011).")
