@@ -202,3 +202,58 @@ def sparql_editor(query: str, key: str, height: int = 300):
 def svg(markup: str, key: str) -> None:
     """Server-built SVG (texts escaped) whose links navigate the page."""
     _svg(key=key, data={"svg": markup})
+
+
+# ------------------------------------------------------------------ taking the evidence away
+def csv_bytes(columns: list[str], rows: list[list]) -> bytes:
+    """A table as CSV (UTF-8, a header row; numbers written by oretrace.figures.number)."""
+    import csv
+    import io
+
+    from oretrace.figures import number
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if v is None else number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+                    for v in r])
+    return buf.getvalue().encode("utf-8")
+
+
+def download_csv(columns: list[str], rows: list[list], name: str, key: str, label: str = "Download CSV") -> None:
+    """A button that downloads the table as <name>.csv."""
+    st.download_button(label, csv_bytes(columns, rows), file_name=f"{name}.csv", mime="text/csv", key=key)
+
+
+def full_url(relative: str) -> str:
+    """The full URL of an app link (as written by ui.href) in the reader's browser."""
+    import urllib.parse
+
+    here = (st.context.url or "").split("?", 1)[0] or "http://localhost/"
+    return urllib.parse.urljoin(here, relative)
+
+
+def permalink(relative: str, key: str) -> None:
+    """The page's full URL with a copy button (the code block's own)."""
+    st.caption("Permalink (the copy button is at the right of the address):")
+    st.code(full_url(relative), language=None, wrap_lines=True)
+
+
+def cite_this(g, item: str, key: str, expanded: bool = False) -> None:
+    """'Cite this' for a statement or a source: text, BibTeX and CSL-JSON (each with a copy button and a download)."""
+    from oretrace import cite
+
+    rec = g.citation(item)
+    if rec is None:
+        return
+    version = g.version
+    forms = [("Text", cite.text(rec, version), "txt", "text/plain"), ("BibTeX", cite.bibtex(rec, version), "bib", "application/x-bibtex"),
+             ("CSL-JSON", cite.csl_json(rec, version), "json", "application/vnd.citationstyles.csl+json")]
+    with st.expander("Cite this", expanded=expanded):
+        for tab, (name, body, ext, mime) in zip(st.tabs([f[0] for f in forms]), forms):
+            with tab:
+                st.code(body, language=None, wrap_lines=True)
+                slug = g.short(item).replace("/", "-").replace(":", "-")
+                st.download_button(f"Download {name}", body.encode("utf-8"), file_name=f"{slug}.{ext}", mime=mime,
+                                   key=f"{key}_{ext}")

@@ -1,19 +1,26 @@
-"""Shared pieces of the app's pages: the graph connection, links to entity pages, escaped HTML."""
+"""Shared pieces of the app's pages: the graph connection, the guard that turns every failure into a plain
+message, links to entity pages (only http(s) URLs become outside links), escaped HTML."""
 
 from __future__ import annotations
 
+import functools
 import html
-import re
 import os
+import re
+import sys
+import traceback
 import urllib.parse
 
 import streamlit as st
 
 from oretrace import appdata
 from oretrace.config import settings as make_settings
+from oretrace.linkeddata import web_link
 from oretrace.vocab import OT
 
 ENDPOINT_ENV = "ORETRACE_ENDPOINT"
+TIMEOUT_ENV = "ORETRACE_TIMEOUT"  # seconds one of the app's own queries may take on an endpoint
+INTERNAL = "The page could not be drawn because of an internal error"
 
 CSS = """<style>
 .ot-table{border-collapse:collapse;width:100%;font-size:0.88rem}
@@ -59,7 +66,7 @@ def link(iri: str, label: str | None = None) -> str:
 
 def external(url: str) -> str:
     """A link only for http(s) URLs; anything else (javascript:, data:, ...) is shown as plain text."""
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+    if isinstance(url, str) and web_link(url):
         return f'<a href="{esc(url)}" rel="noopener noreferrer" target="_blank">{esc(url)}</a>'
     return esc(url)
 
@@ -77,8 +84,16 @@ def table(columns: list[str], rows: list[list[str]]) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _graph(root: str, build_dir: str, release: str, endpoint: str | None) -> appdata.Graph:
-    return appdata.connect(make_settings(root), endpoint)
+def _graph(root: str, build_dir: str, release: str, endpoint: str | None, timeout: float) -> appdata.Graph:
+    return appdata.connect(make_settings(root), endpoint, timeout)
+
+
+def _timeout() -> float:
+    try:
+        t = float(os.environ.get(TIMEOUT_ENV) or appdata.DEFAULT_TIMEOUT)
+    except ValueError:
+        return appdata.DEFAULT_TIMEOUT
+    return t if 0 < t < 3600 else appdata.DEFAULT_TIMEOUT
 
 
 def graph() -> appdata.Graph:
@@ -87,10 +102,27 @@ def graph() -> appdata.Graph:
     endpoint = os.environ.get(ENDPOINT_ENV) or None
     try:
         release = "" if endpoint else str(s.current.resolve())
-        return _graph(str(s.root), str(s.build_dir), release, endpoint)
+        return _graph(str(s.root), str(s.build_dir), release, endpoint, _timeout())
     except appdata.AppError as e:
-        st.error(f"No graph to show: {e}")
+        st.error(md(f"No graph to show: {e}"))
         st.stop()
+
+
+def page(render):
+    """A page's render function that never shows a traceback: a graph that cannot be read (dead or slow
+    endpoint, failing query) and any other failure become one plain message."""
+
+    @functools.wraps(render)
+    def guarded() -> None:
+        try:
+            render()
+        except appdata.AppError as e:
+            st.error(md(f"This page cannot be shown: {e}"))
+        except Exception as e:  # noqa: BLE001 - the reader gets words; the log gets the traceback
+            traceback.print_exc(file=sys.stderr)
+            st.error(md(f"{INTERNAL} ({type(e).__name__}). The server log has the details."))
+
+    return guarded
 
 
 def value_html(g: appdata.Graph, v, labels: dict[str, str]) -> str:
@@ -102,7 +134,7 @@ def value_html(g: appdata.Graph, v, labels: dict[str, str]) -> str:
         if short != v:  # a term of a known vocabulary: its label, or prefix:name
             label = labels.get(v)
             return esc(label if label and label != short else short)
-        return external(v) if v.startswith(("http://", "https://")) else esc(v)
+        return external(v)
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return esc(v)

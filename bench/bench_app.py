@@ -16,8 +16,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
 from oretrace.config import settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle  # noqa: E402  (the browser tests' helpers)
 
 # page name, path, what must be on screen for the page to count as rendered, and what to scroll to for the screenshot
 PAGES = [

@@ -49,6 +49,22 @@ def store(built):
     return open_store(built)
 
 
+@pytest.fixture(scope="session")
+def iris(built):
+    from oretrace.vocab import IRIs
+
+    return IRIs(built.base)
+
+
+@pytest.fixture(scope="session")
+def outcome(built, store):
+    """`oretrace validate` of the curated build (the SPARQL engine)."""
+    from oretrace import validate
+    from oretrace.vocab import IRIs
+
+    return validate.run(built, store, IRIs(built.base))
+
+
 @pytest.fixture()
 def project_copy(tmp_path):
     """A throw-away copy of ontology/ and data/ to break on purpose."""

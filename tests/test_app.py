@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -217,7 +218,7 @@ def test_sparql_refuses_updates_and_explains_errors(env, store):
     assert any("only reads" in e.value for e in at.error)
     at = page("sparql", q="SELECT ?s WHERE { ?s ?p }")
     assert any("not valid SPARQL" in e.value for e in at.error)
-    assert len(appdata.connect(env)._store) == before
+    assert len(appdata.connect(env).backend.store) == before
 
 
 def test_user_queries_are_capped_and_time_limited(env):
@@ -296,3 +297,181 @@ def test_catalogue_query_loads_from_its_permalink_and_runs(env):
     at = page("sparql", name=name)
     assert not at.error, [e.value for e in at.error]
     assert any("row" in m.value or "triple" in m.value or "Answer" in m.value for m in [*at.markdown, *at.success])
+
+
+# ------------------------------------------------------------------ a graph that cannot be read: plain messages, never a traceback
+def dead_url() -> str:
+    from oretrace.serve import free_port
+
+    return f"http://127.0.0.1:{free_port()}/query"  # nothing listens there
+
+
+PAGE_VISITS = [("overview", {}), ("chain", {}), ("chain", {"material": "all"}), ("entity", {}), ("entity", {"q": "zinc"}),
+               ("entity", {"iri": "https://w3id.org/oretrace/id/site/nyrstar-auby"}), ("findings", {}), ("sources", {}),
+               ("sources", {"source": "https://w3id.org/oretrace/id/source/x"}), ("sparql", {}),
+               ("sparql", {"q": "SELECT * WHERE { ?s ?p ?o } LIMIT 3"}), ("sparql", {"name": "site-operator-owner"})]
+
+
+@pytest.fixture(params=["dead", "slow", "failing"])
+def broken_endpoint(request, built, tmp_path, monkeypatch):
+    from test_hostile import Listener
+
+    stub = None
+    if request.param == "dead":
+        url = dead_url()
+    else:
+        stub = Listener({"slow": "never", "failing": "500"}[request.param])
+        url = stub.url + "query"
+    monkeypatch.setenv("ORETRACE_ROOT", str(built.root))
+    monkeypatch.setenv("ORETRACE_BUILD", str(tmp_path / "no-build"))
+    monkeypatch.setenv("ORETRACE_ENDPOINT", url)
+    monkeypatch.setenv("ORETRACE_TIMEOUT", "1")
+    yield request.param
+    if stub:
+        stub.close()
+
+
+def plain_messages(at: AppTest) -> list[str]:
+    import ui
+
+    msgs = [e.value for e in at.error]
+    assert not any(ui.INTERNAL in m or "Traceback" in m for m in msgs), msgs
+    return msgs
+
+
+@pytest.mark.parametrize("view,params", PAGE_VISITS, ids=[f"{v}-{'-'.join(p) or 'plain'}" for v, p in PAGE_VISITS])
+def test_a_graph_that_cannot_be_read_gives_a_plain_message(broken_endpoint, view, params):
+    at = page(view, **params)
+    msgs = plain_messages(at)
+    if (view, params) in (("entity", {}), ("sparql", {})):
+        return  # an empty search box or editor reads nothing from the graph
+    assert msgs, f"{view} with a {broken_endpoint} endpoint says nothing"
+    assert any(w in m for m in msgs for w in ("cannot be reached", "answered 500", "did not answer", "longer than")), msgs
+
+
+@pytest.fixture(scope="module")
+def empty_build(tmp_path_factory):
+    """A build of the ontology alone: no curated statement, no source, no flow."""
+    root = tmp_path_factory.mktemp("empty-project")
+    for d in ("ontology", "shapes", "queries"):
+        shutil.copytree(Path(__file__).resolve().parents[1] / d, root / d)
+    (root / "data").mkdir()
+    build_dir = root / "build"
+    r = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(root), "build", "-q"],
+                       env=dict(os.environ, ORETRACE_BUILD=str(build_dir)), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return root, build_dir
+
+
+@pytest.mark.parametrize("view,params", PAGE_VISITS, ids=[f"{v}-{'-'.join(p) or 'plain'}" for v, p in PAGE_VISITS])
+def test_an_empty_graph_gives_plain_pages(empty_build, monkeypatch, view, params):
+    root, build_dir = empty_build
+    monkeypatch.setenv("ORETRACE_ROOT", str(root))
+    monkeypatch.setenv("ORETRACE_BUILD", str(build_dir))
+    monkeypatch.delenv("ORETRACE_ENDPOINT", raising=False)
+    at = page(view, **params)
+    plain_messages(at)
+    assert at.title or at.error
+
+
+def test_no_build_at_all_gives_a_plain_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORETRACE_ROOT", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv("ORETRACE_BUILD", str(tmp_path / "none"))
+    monkeypatch.delenv("ORETRACE_ENDPOINT", raising=False)
+    for view, params in PAGE_VISITS:
+        at = page(view, **params)
+        assert any("oretrace build" in m for m in plain_messages(at)), view
+
+
+def test_an_iri_that_is_not_http_is_text_in_results(env):
+    at = page("sparql", q='SELECT ?x WHERE { VALUES ?x { <javascript:alert(1)> <https://example.org/ok> } }')
+    body = html_of(at)
+    assert 'href="javascript' not in body.lower() and "javascript:alert(1)" in body
+    assert 'href="https://example.org/ok"' in body
+
+
+# ------------------------------------------------------------------ issue 14: badges, trace, due diligence, search
+@pytest.fixture()
+def disagreeing(project_copy, tmp_path, monkeypatch):
+    """A project copy where a second statement gives Bolivia's 1980 small-scale zinc concentrate production
+    a different value (4,800 t beside the source's 4,750.138 t), built."""
+    import copy
+
+    import yaml
+
+    f = project_copy / "data" / "sources" / "catapa-indium-report.yaml"
+    doc = yaml.safe_load(f.read_text())
+    sts = next(v for v in doc.values() if isinstance(v, list) and any(
+        isinstance(s, dict) and s.get("id") == "catapa-indium/fig2-small-scale-1980" for s in v))
+    st = copy.deepcopy(next(s for s in sts if s["id"] == "catapa-indium/fig2-small-scale-1980"))
+    st["id"] += "-second-reading"
+    st["says"] = "A second reading of the figure gives 4,800 t for 1980."
+    st["assert"][0]["id"] += "-second-reading"
+    st["assert"][0]["quantity"]["value"] = 4800
+    sts.append(st)
+    f.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    build_dir = tmp_path / "disagree-build"
+    r = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(project_copy), "build", "-q"],
+                       env=dict(os.environ, ORETRACE_BUILD=str(build_dir)), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    monkeypatch.setenv("ORETRACE_ROOT", str(project_copy))
+    monkeypatch.setenv("ORETRACE_BUILD", str(build_dir))
+    monkeypatch.delenv("ORETRACE_ENDPOINT", raising=False)
+    from oretrace.config import Settings
+    return Settings(root=project_copy, build=build_dir)
+
+
+def test_disagreement_counts_agree_on_every_page(disagreeing):
+    """Findings, the catalogue query and the entity page's badges count the same disagreements: only the
+    same measure, subject, material and period from two statements, not a total beside its parts."""
+    rows = appdata.connect(disagreeing).disagreements()
+    assert len(rows) == 1 and {rows[0]["value1"], rows[0]["value2"]} == {4750.138, 4800}
+    at = page("findings")
+    assert dict((m.label, m.value) for m in at.metric)["Source disagreements"] == "1"
+    body = html_of(page("entity", iri="https://w3id.org/oretrace/id/country/BO"))
+    assert body.count("ot-badge ot-conflict\">sources disagree") == 2  # the two figures of the one pair
+    assert "4,750.138 t" in body and "4,800 t" in body  # plain numbers with the unit symbol
+
+
+def test_figures_are_plain_numbers(env):
+    body = html_of(page("entity", iri="https://w3id.org/oretrace/id/country/BO"))
+    assert "TONNE" not in body and "CCY_EUR" not in body and "4,750.138 t" in body
+    assert "sources disagree" not in body.replace("“Sources disagree”", "")  # the curated graph has no disagreement
+
+
+def test_trace_page_gives_a_citation_per_hop_and_a_csv(env):
+    at = page("trace", iri="https://w3id.org/oretrace/id/material/touchscreen",
+              to="https://w3id.org/oretrace/id/actor/oruro-mining-cooperatives")
+    body = html_of(at)
+    hops = body.count("<tr><td>")
+    assert hops >= 5 and body.count("statement <a href") == hops
+    assert {"Download the trace (CSV)", "Printable chain with citations (HTML)"} <= {b.label for b in at.get("download_button")}
+
+
+def test_entity_pages_of_the_chain_have_a_trace_panel(env):
+    for iri in ("material/indium-cement", "actor/oruro-mining-cooperatives", "site/nyrstar-auby"):
+        at = page("entity", iri=f"https://w3id.org/oretrace/id/{iri}")
+        assert "Trace upstream / downstream" in [s.value for s in at.subheader], iri
+
+
+def test_due_diligence_rows_are_the_chains_smelters_and_traders(env):
+    at = page("diligence", iri="https://w3id.org/oretrace/id/material/touchscreen")
+    metrics = {m.label: m.value for m in at.metric}
+    body = html_of(at)
+    assert int(metrics["Smelters, refiners and traders"]) == body.split("<tbody>", 1)[1].count("<tr>")
+    assert "Nyrstar Auby" in body and "local mineral traders" in body
+
+
+def test_deprecated_iri_notice(env):
+    body = html_of(page("entity", iri=OT + "distanceKm"))
+    assert "Deprecated." in body and urllib.parse.quote(OT + "Distance", safe="") in body
+
+
+def test_search_matches_spacing_and_ranks_data_first(env):
+    g = appdata.connect(env)
+    hits = g.search("touch screen")
+    assert hits and hits[0]["x"].endswith("/material/touchscreen")
+    royalty = g.search("royalty")
+    kinds = [h["data"] for h in royalty]
+    assert kinds[0] and kinds == sorted(kinds, reverse=True)  # data first, ontology terms after
+    assert g.search("Sulphide") == g.search("sulfide")

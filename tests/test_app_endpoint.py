@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,6 +19,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from oretrace import appdata, query, store  # noqa: E402
+from browser import stop, wait_for  # noqa: E402
 from oretrace.app_launcher import free_port  # noqa: E402
 
 APP = Path(__file__).resolve().parents[1] / "app"
@@ -30,21 +30,6 @@ from views import {page}
 {page}.render()
 """
 OXIGRAPH = shutil.which("oxigraph")
-
-
-def _wait_for(url: str, proc: subprocess.Popen, what: str, seconds: float = 60) -> None:
-    deadline = time.time() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout and proc.poll() is not None else ""
-            raise RuntimeError(f"{what} did not start (exit code {proc.poll()}):\n{out}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +43,10 @@ def endpoint(built):
                              "--union-default-graph"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/query"
     try:
-        _wait_for(url + "?" + urllib.parse.urlencode({"query": "ASK {}"}), proc, "oxigraph serve-read-only")
+        wait_for(url + "?" + urllib.parse.urlencode({"query": "ASK {}"}), proc, "oxigraph serve-read-only")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 @pytest.fixture()
@@ -148,7 +128,7 @@ def test_entity_pages_are_the_same(modes, store):
         assert texts(remote) == texts(local)
         assert rows(remote) == rows(local) and any("ot-cite" in r for r in rows(remote))
         dl = lambda at: {b.label for b in at.get("download_button")}  # noqa: E731
-        assert dl(remote) == dl(local) == {"Turtle", "JSON-LD"}
+        assert dl(remote) == dl(local) and dl(local) >= {"Turtle", "JSON-LD", "Download the trace (CSV)"}
     local, remote = modes("entity", q="Auby")
     assert html_of(remote) == html_of(local) and "entity?iri=" in html_of(remote)
 
@@ -193,7 +173,7 @@ def test_sparql_is_the_same_and_read_only(modes, endpoint, store):
 def test_oretrace_app_endpoint_in_a_browser(built, endpoint, store, tmp_path):
     """`oretrace app --endpoint URL` with no build at all: the overview counts and the supply-chain map come from the endpoint."""
     pw = pytest.importorskip("playwright.sync_api")
-    from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, wait_idle
+    from browser import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is absent")
@@ -207,7 +187,7 @@ def test_oretrace_app_endpoint_in_a_browser(built, endpoint, store, tmp_path):
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url + "/_stcore/health", proc, "oretrace app --endpoint")
+        wait_for(url + "/_stcore/health", proc, "oretrace app --endpoint")
         with pw.sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = b.new_page(viewport={"width": 1400, "height": 1000})

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from oretrace import build as build_mod
-from oretrace import query
+from oretrace import dumps, query
 from oretrace.config import Settings
+from oretrace.errors import InputError
 from oretrace.store import current_release
 from oretrace.vocab import IRIs
 
@@ -57,7 +60,7 @@ def test_failed_build_leaves_previous_release(minimal_project, tmp_path, monkeyp
 
     (project_copy / "data" / "entities" / "curators.yaml").write_text(
         (project_copy / "data" / "entities" / "curators.yaml").read_text().replace("oretrace core team", "oretrace core team (changed)"))
-    monkeypatch.setattr(build_mod, "_write", boom)
+    monkeypatch.setattr(dumps, "write_dataset", boom)
     with pytest.raises(OSError):
         _build_into(project_copy, tmp_path / "b")
     assert (tmp_path / "b" / "current").resolve() == before
@@ -144,3 +147,46 @@ def test_void_describes_the_dumps_with_their_checksums(built):
     assert got == expected
     svc = query.run_store(st, query.with_prefixes("ASK { ?s a dcat:DataService ; dcat:servesDataset ?d . ?d void:sparqlEndpoint ?e }"), union=False)
     assert svc.boolean
+
+
+def test_an_empty_import_gives_the_same_graph_as_none(tmp_path):
+    """One build path: the curated-only build is the build with no imports, so an empty file in
+    build/imports/ changes no byte of any dump, and the manifest only lists the import."""
+    plain = _build_into(ROOT, tmp_path / "plain")
+    (tmp_path / "empty" / "imports").mkdir(parents=True)
+    (tmp_path / "empty" / "imports" / "nothing.nq").write_bytes(b"")
+    empty = _build_into(ROOT, tmp_path / "empty")
+    assert set(plain.manifest["dumps"]) == set(empty.manifest["dumps"])
+    for name in plain.manifest["dumps"]:
+        assert (plain.release / name).read_bytes() == (empty.release / name).read_bytes(), name
+    assert plain.manifest["imports"] == {} and list(empty.manifest["imports"]) == ["nothing"]
+    assert empty.manifest["imports"]["nothing"]["quads"] == 0
+    assert {k: v for k, v in plain.manifest.items() if k != "imports"} == \
+        {k: v for k, v in empty.manifest.items() if k != "imports"}
+    # statement metadata is classified in both (build.py's docstring): a statement graph is a prov:Entity
+    st = ox.Store()
+    st.load(path=str(plain.release / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
+    iris = IRIs(Settings(root=ROOT).base)
+    statement = next(q.subject for q in st.quads_for_pattern(
+        None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("https://w3id.org/oretrace/ontology#Statement"), ox.NamedNode(iris.provenance_graph)))
+    assert ox.Quad(statement, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                   ox.NamedNode("http://www.w3.org/ns/prov#Entity"), ox.NamedNode(iris.inferred_graph)) in st
+
+
+def test_progress_steps_are_the_declared_stages(minimal_project, tmp_path, capsys):
+    """One numbered line per stage of build.STAGES that is on; the reconciliation stage is off by
+    default (its graph in a release: test_reconcile_graph.py); a project without the catalogue's
+    reconciliation queries gets a plain error and no release."""
+    with pytest.raises(InputError, match=r"reconciliation-figures\.rq: missing"):  # a project without queries/
+        build_mod.build(Settings(root=minimal_project, build=tmp_path / "noqueries"), quiet=True, reconcile=True)
+    assert not (tmp_path / "noqueries" / "current").exists()
+    capsys.readouterr()
+    shutil.copytree(ROOT / "queries", minimal_project / "queries")
+    for reconcile in (False, True):
+        r = build_mod.build(Settings(root=minimal_project, build=tmp_path / str(reconcile)), reconcile=reconcile)
+        err = capsys.readouterr().err
+        steps = [line for line in err.splitlines() if line.startswith("[")]
+        titles = [s.title for s in build_mod.STAGES if s.name != "reconcile" or reconcile]
+        assert steps == [f"[{i}/{len(titles)}] {t}" for i, t in enumerate(titles, 1)]
+        assert set(r.timings) == {s.name for s in build_mod.STAGES if s.name != "reconcile" or reconcile}

@@ -61,3 +61,29 @@ def test_no_build_is_a_clear_error(tmp_path):
     out = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(ROOT), "stats"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 2 and "oretrace build" in out.stderr
+
+
+def test_errors_become_exit_codes_in_one_place(capsys, monkeypatch):
+    """cli.run: an InputError is printed as it is (exit 2), with what the command then did not do;
+    any other exception is a bug: exit 70, one line naming it, no traceback."""
+    from oretrace import cli
+    from oretrace.curated import CurationError, Problem
+
+    def bad_input(args, s):
+        try:
+            raise CurationError([Problem("data/x.yaml", 3, "st-1", "unknown unit 'tonnes'")])
+        except CurationError as e:
+            e.then = "nothing was built."
+            raise
+
+    assert cli.run(bad_input, None, None) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "data/x.yaml:3: st-1: unknown unit 'tonnes'", "1 problem in the curated files; nothing was built."]
+
+    def bug(args, s):
+        raise KeyError("missing\nkey")
+
+    monkeypatch.delenv("ORETRACE_DEBUG", raising=False)
+    assert cli.run(bug, None, None) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "KeyError" in err and "Traceback" not in err and "ORETRACE_DEBUG" in err

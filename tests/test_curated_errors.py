@@ -129,3 +129,25 @@ def test_cli_exit_2_and_nothing_written(project_copy, tmp_path):
     assert not (tmp_path / "b" / "current").exists()
     releases = tmp_path / "b" / "releases"
     assert not releases.exists() or not [p for p in releases.iterdir() if not p.name.startswith(".")]
+
+
+def test_reference_statements_take_curator_and_date_from_their_source_file(project_copy):
+    """The ISO 3166 / GeoNames statements the reader makes name the curator and date written in
+    data/sources/iso-3166.yaml and geonames.yaml, not constants of the code."""
+    root = project_copy
+    iso = root / "data" / "sources" / "iso-3166.yaml"
+    iso.write_text(iso.read_text().replace("curated_on: 2026-11-24", "curated_on: 2025-03-01"))
+    cur = curated.read(Settings(root=root))
+    made = [s for s in cur.statements if s.id.startswith("iso-3166/")]
+    assert made and {(s.curator, s.curated_on) for s in made} == {("curator/oretrace-core", "2025-03-01")}
+    assert {s.curated_on for s in cur.statements if s.id.startswith("geonames/")} == {"2026-11-24"}
+    iso.write_text(iso.read_text().replace("curator: curator/oretrace-core", "curator: curator/nobody"))
+    with pytest.raises(curated.CurationError) as e:
+        curated.read(Settings(root=root))
+    assert any(p.file == "data/sources/iso-3166.yaml" and "curator/nobody" in p.message for p in e.value.problems)
+    iso.write_text("\n".join(line for line in iso.read_text().splitlines() if not line.startswith("curator:")) + "\n")
+    with pytest.raises(curated.CurationError) as e:
+        curated.read(Settings(root=root))
+    assert [p.message for p in e.value.problems if p.file == "data/sources/iso-3166.yaml"] == [
+        "no curator or curated_on: the statements made from this reference need both (add "
+        "'curator: curator/<id>' and 'curated_on: YYYY-MM-DD' to the file)"]

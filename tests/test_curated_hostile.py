@@ -389,3 +389,33 @@ def test_the_yaml_reader_alone_gives_only_its_own_error():
             yamlio.load(text)
         except yamlio.YamlError as e:
             assert e.line >= 1
+
+
+@pytest.mark.parametrize("damage", [
+    ("value: 584, unit: ppm", "value: 0584, unit: ppm", "ambiguous value '0584'"),
+    ("value: 584, unit: ppm", "value: " + "9" * 5000 + ", unit: ppm", "longer than the 40 allowed"),
+    (b"Indium matters", b"Indium m\xe4tters", "not UTF-8 text"),
+], ids=["yaml-1.1-number", "huge-number", "latin-1"])
+def test_one_mistake_in_the_largest_file_is_one_error(project_copy, damage):
+    """A file that cannot be read declares nothing the checker can know, so the references other
+    files make to it are not reported as unknown: one mistake, one error (not a hundred)."""
+    old, new, message = damage
+    p = project_copy / "data" / "sources" / "catapa-indium-report.yaml"
+    if isinstance(old, bytes):
+        p.write_bytes(p.read_bytes().replace(old, new, 1))
+    else:
+        p.write_text(p.read_text().replace(old, new, 1))
+    with pytest.raises(curated.CurationError) as e:
+        curated.read(Settings(root=project_copy))
+    assert len(e.value.problems) == 1 and message in str(e.value.problems[0]), [str(x) for x in e.value.problems[:5]]
+    assert e.value.problems[0].file == "data/sources/catapa-indium-report.yaml"
+
+
+def test_a_statement_id_with_a_newline_stays_on_its_line(project_copy):
+    p = project_copy / "data" / "sources" / "catapa-indium-report.yaml"
+    p.write_text(p.read_text().replace("- id: catapa-indium/no-payment-for-indium",
+                                       '- id: "catapa-indium/no-payment-for-indium\\n"', 1))
+    with pytest.raises(curated.CurationError) as e:
+        curated.read(Settings(root=project_copy))
+    lines = str(e.value).splitlines()
+    assert len(lines) == 1 and "'catapa-indium/no-payment-for-indium\\n'" in lines[0], lines

@@ -24,3 +24,18 @@ def test_each_example_answers(store, built, n):
     text = query.with_prefixes(BLOCKS[n].replace("{base}", IRIs(built.base).base))
     res = query.run_store(store, text)
     assert res.rows, f"no answer to:\n{BLOCKS[n]}"
+
+
+def test_the_module_map_names_every_module():
+    """src/oretrace/__init__.py describes every module (and the modules of curated/, importers/,
+    shacl/) in a line: a newcomer's map, in the order the data flows."""
+    import oretrace
+
+    listed = set(re.findall(r"[\w.]+", oretrace.__doc__))
+    src = ROOT / "src" / "oretrace"
+    missing = [p.stem for p in src.glob("*.py") if p.stem != "__init__" and p.stem not in listed]
+    missing += [p.name + "/" for p in src.iterdir() if (p / "__init__.py").is_file() and p.name + "/" not in
+                oretrace.__doc__]
+    for pkg in ("curated", "importers", "shacl", "reconcile"):
+        missing += [f"{pkg}/{p.stem}" for p in (src / pkg).glob("*.py") if p.stem != "__init__" and p.stem not in listed]
+    assert not missing, f"add a line for each to src/oretrace/__init__.py: {missing}"

@@ -7,7 +7,9 @@ import urllib.parse
 
 import pytest
 
-from oretrace.app_launcher import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -184,3 +186,66 @@ def test_hostile_label_does_nothing(browser, project_copy, tmp_path):
         assert pg.locator("[data-testid=stMain] img[src='x']").count() == 0
         assert dialogs == []
         ctx.close()
+
+
+# ------------------------------------------------------------------ hostile links and a graph that cannot be read
+def test_a_hostile_permalink_runs_nothing_outside(page, app_url):
+    """Opening /sparql?q=... runs the query at once: a SERVICE to a listener on 127.0.0.1 (after a comment ended by
+    CR, and with an escaped keyword) and a parameter that tries to close its IRI are refused in words; the
+    listener sees no request."""
+    from test_hostile import Listener
+
+    lst = Listener()
+    try:
+        for q in (f"SELECT * WHERE {{ ?s ?p ?o # x\rSERVICE <{lst.url}> {{ ?s ?p ?o }} }}",
+                  f"SELECT * WHERE {{ \\u0053ERVICE <{lst.url}> {{ ?s ?p ?o }} }}", f"LOAD <{lst.url}>"):
+            page.goto(f"{app_url}/sparql?" + urllib.parse.urlencode({"q": q}))
+            page.wait_for_selector("[data-testid=stAlertContentError]", timeout=20_000)
+            wait_idle(page)
+            assert page.locator("[data-testid=stException]").count() == 0
+        page.goto(f"{app_url}/sparql?" + urllib.parse.urlencode(
+            {"name": "site-operator-owner", "p.site": f"https://w3id.org/oretrace/id/site/x> }} SERVICE <{lst.url}> {{ ?a ?b ?c }} #"}))
+        page.wait_for_selector("[data-testid=stAlertContentError]", timeout=20_000)
+        assert "parameter site" in page.locator("[data-testid=stAlertContentError]").first.inner_text()
+        lst.assert_untouched("the app in Chromium")
+    finally:
+        lst.close()
+
+
+def _every_page_in_plain_words(browser, url: str, expect_error: bool) -> None:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    for path in PAGES + ["entity?q=zinc", "entity?iri=https%3A%2F%2Fw3id.org%2Foretrace%2Fid%2Fsite%2Fnyrstar-auby",
+                         "sparql?q=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%203"]:
+        pg.goto(f"{url}/{path}")
+        pg.wait_for_function("""() => { const app = document.querySelector('[data-testid=stApp]');
+            return !!app && app.getAttribute('data-test-script-state') === 'notRunning'; }""", timeout=30_000)
+        pg.wait_for_timeout(300)
+        main = pg.locator("[data-testid=stMain]").inner_text()
+        assert pg.locator("[data-testid=stException]").count() == 0, path
+        assert "Traceback" not in main and "internal error" not in main, (path, main[:500])
+        if expect_error and path not in ("entity", "sparql"):
+            assert pg.locator("[data-testid=stAlertContentError]").count() > 0, (path, main[:300])
+    ctx.close()
+
+
+def test_every_page_with_a_dead_endpoint(browser, tmp_path):
+    from test_app import dead_url
+
+    with running_app(ROOT, tmp_path / "no-build", dead_url()) as url:
+        _every_page_in_plain_words(browser, url, expect_error=True)
+
+
+def test_every_page_with_an_empty_build(browser, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    for d in ("ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    (tmp_path / "data").mkdir()
+    r = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(tmp_path), "build", "-q"],
+                       env=dict(os.environ, ORETRACE_BUILD=str(tmp_path / "build")), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with running_app(tmp_path, tmp_path / "build") as url:
+        _every_page_in_plain_words(browser, url, expect_error=False)

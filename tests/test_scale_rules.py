@@ -65,7 +65,7 @@ def test_build_with_imports_is_deterministic_and_streams_its_dumps(tmp_path):
     assert {"MetallurgicalPlant", "Site", "SmelterOrRefiner"} <= types
     json.loads((a.release / "manifest.json").read_text())
     # the graphs by kind, counted while the dumps were written, are those of the published store
-    from oretrace.build import graph_partitions, graph_partitions_by_query
+    from oretrace.describe import graph_partitions, graph_partitions_by_query
     from oretrace.store import open_store
 
     published = open_store(Settings(root=ROOT, build=tmp_path / "a"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import shacl_suite as w3c
 from conftest import shared_path
-from oretrace.shacl import w3c
 
 # Tests pySHACL itself cannot pass (checked against its behaviour, not assumed):
 PYSHACL_CANNOT = {

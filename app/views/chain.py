@@ -93,6 +93,7 @@ def period_picker(flows: list[dict], choice: str) -> tuple[int | None, int | Non
     return lo, hi, years
 
 
+@ui.page
 def render() -> None:
     g = ui.graph()
     ui.header("Supply chain", "Follow the metal: flows in tonnes from mines through traders, ports and smelters to products.")

@@ -7,6 +7,36 @@ import streamlit as st
 import ui
 
 
+# The worked example of the three tasks: the touchscreen's indium back to the Oruro cooperatives.
+PRODUCT, MINERS = "material/touchscreen", "actor/oruro-mining-cooperatives"
+
+
+def tasks(g) -> None:
+    """Three questions answered in one click each: trace a product's metal to its miners with a citation per
+    hop, the royalty lost with its law and evidence (and its CSV), the due-diligence gaps of the chain."""
+    product, miners = g.iris.ref(PRODUCT), g.iris.ref(MINERS)
+    st.subheader("Start here")
+    items = []
+    if g.exists(product) and g.exists(miners):
+        names = g.labels([product, miners])
+        items.append(f'<li><a href="{ui.esc(ui.href("trace", iri=product, to=miners))}" target="_self">Trace the indium in a '
+                     f'{ui.esc(names[product])} back to the {ui.esc(names[miners])}</a>: every hop with its source '
+                     "(printable, CSV).</li>")
+        dd = ui.href("diligence", iri=product)
+    else:
+        dd = ui.href("diligence")
+    items.append(f'<li><a href="{ui.esc(ui.href("royalty"))}" target="_self">The royalty lost on exported ore and '
+                 "concentrate</a>: the law, the evidence and the ranges, with a CSV for a report.</li>")
+    items.append(f'<li><a href="{ui.esc(dd)}" target="_self">The due-diligence gaps of the chain\'s smelters, refiners and '
+                 "traders</a>: feed declared, status, risks, missing facts and open findings.</li>")
+    ui.show('<ol class="ot-tasks">' + "".join(items) + "</ol>")
+    from views import royalty_export
+
+    st.download_button("Download the royalty report (CSV)", lambda: royalty_export.csv(g), file_name="royalty-report.csv",
+                       mime="text/csv", key="royalty_csv")
+
+
+@ui.page
 def render() -> None:
     g = ui.graph()
     ui.header("oretrace", "An open knowledge graph of critical-mineral supply chains, with a source for every fact.")
@@ -16,7 +46,7 @@ def render() -> None:
                                        ("Sites", "sites"), ("Flows", "flows"), ("Materials", "materials")]):
         col.metric(name, f"{counts[key]:,}")
     v = g.validation_summary()
-    where = f"SPARQL endpoint {g.endpoint}" if g.endpoint else "embedded store of the last build"
+    where = g.where
     if not v["present"]:
         status = "no validation report in this graph (run `oretrace validate` or rebuild)"
     elif v["total"] == 0:
@@ -26,6 +56,8 @@ def render() -> None:
     ui.show(f'<p>Build <code>{ui.esc(g.version)}</code> · {ui.esc(where)} · {counts["triples"]:,} triples, '
             f'{counts["inferred"]:,} inferred · validation: <a href="{ui.esc(ui.href("findings"))}" target="_self">'
             f'{ui.esc(status)}</a></p>')
+
+    tasks(g)
 
     st.subheader("From mine to product")
     st.caption("Each box is a stage of the chain; click a name to read everything the sources say about it.")

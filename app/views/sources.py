@@ -21,6 +21,7 @@ def _pick(label: str, options: list, names: dict, param: str, key: str):
     return choice or None
 
 
+@ui.page
 def render() -> None:
     g = ui.graph()
     ui.header("Sources", "Every document the graph draws on, and the statements taken from it.")

@@ -93,6 +93,7 @@ def catalogue_panel(g) -> str | None:
     return None
 
 
+@ui.page
 def render() -> None:
     g = ui.graph()
     ui.header("SPARQL", f"Ask anything. Read-only; queries stop after {TIMEOUT:g} s and return at most {CAP:,} rows. "

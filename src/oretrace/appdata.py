@@ -1,26 +1,27 @@
 """What the Streamlit app reads from the graph, through `oretrace.query` / `oretrace.store` only.
 
-`connect(settings, endpoint)` gives a `Graph` over the embedded store of the last build or over any
-SPARQL 1.1 endpoint; every method answers with plain Python values (strings, numbers, dicts), so
-the pages never touch RDF terms. User-written SPARQL goes through `run_user_query`: read-only,
-time-limited and capped, with errors in plain words.
+`connect(settings, endpoint)` gives a `Graph` over a query backend (`oretrace.backend`): the embedded
+store of the last build or any SPARQL 1.1 endpoint, both through the one `run(text, timeout, cap)`;
+every method answers with plain Python values (strings, numbers, dicts), so the pages never touch
+RDF terms. User-written SPARQL goes through `run_user_query`: the read-only policy of
+`oretrace.sparqltext`, time-limited and capped. Every failure is an `AppError` in plain words.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-import multiprocessing as mp
 import re
-from dataclasses import dataclass, field
+import unicodedata
 
 import pyoxigraph as ox
 
-from . import query, store
+from . import backend, cite, query, sparqltext, store, trace
 from .config import Settings
 from .vocab import DCTERMS, OT, PREFIXES, PROV, QUDT, RDF, RDFS, SH, SKOS, IRIs
 
-# Query forms that only read; anything else (INSERT, DELETE, LOAD, CLEAR, DROP, ...) is refused.
-READ_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+READ_FORMS = sparqltext.FORMS  # query forms that only read; anything else is refused by the policy
+DEFAULT_TIMEOUT = 30.0  # seconds one of the app's own queries may take
 TONNES = {"http://qudt.org/vocab/unit/TONNE": 1.0, "http://qudt.org/vocab/unit/KiloTONNE": 1000.0,
           "http://qudt.org/vocab/unit/KiloGM": 0.001, "http://qudt.org/vocab/unit/GM": 1e-6}
 
@@ -96,116 +97,55 @@ json_term = query.term_from_json
 
 
 # ------------------------------------------------------------------ user queries
-@dataclass
-class UserResult:
-    """A user query's result, capped; `truncated` says rows were cut at the cap."""
-
-    form: str
-    columns: list[str] = field(default_factory=list)
-    rows: list[list] = field(default_factory=list)  # pyoxigraph terms or None
-    boolean: bool | None = None
-    triples: list | None = None
-    truncated: bool = False
-    seconds: float = 0.0
-
-
-_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
-
-
-def _skeleton(text: str) -> str:
-    """The query with comments removed and every string and IRI emptied, so keywords can be read safely."""
-    def repl(m):
-        t = m.group(0)
-        return " " if t.startswith("#") else ('""' if t[0] in "\"'" else "<>")
-    return _TOKENS.sub(repl, text)
-
-
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT, DESCRIBE, or the first keyword of an update (INSERT, DELETE, ...)."""
-    body = re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)\s*)*", "", _skeleton(text))
-    m = re.match(r"\s*(\w+)", body)
-    return m.group(1).upper() if m else ""
+UserResult = query.Result  # a user query's result: form, rows or boolean or triples, `truncated` at the cap, seconds
 
 
 def check_read_only(text: str) -> str:
-    """The query form, or AppError in plain words if the text would change data or is empty."""
-    form = query_form(text)
-    if not form:
-        raise AppError("The query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
-    if form not in READ_FORMS:
-        raise AppError(f"This is a SPARQL Update ({form}). The app only reads the graph: "
-                       "write a SELECT, ASK, CONSTRUCT or DESCRIBE query instead.")
-    if re.search(r"(?i)\b(INSERT|DELETE)\s+(DATA\s*)?(WHERE\s*)?\{|\b(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)\s+(SILENT\s+)?(GRAPH|DEFAULT|NAMED|ALL|<)",
-                 _skeleton(text)):
-        raise AppError("The query contains a SPARQL Update operation. The app only reads the graph.")
-    return form
+    """The query form, or AppError in plain words if the text is not a read-only SPARQL query."""
+    try:
+        return sparqltext.check(query.with_prefixes(text)).form
+    except query.QueryError as e:
+        raise AppError(plain_error(e)) from None
 
 
-def plain_error(msg: str) -> str:
-    """A parser or endpoint message turned into a short sentence for the user."""
-    m = re.search(r"error at (\d+):(\d+):?\s*([^\n'\"]*)", msg)
+def plain_error(e) -> str:
+    """A query error (or a parser's or endpoint's message) as a short paragraph for the user."""
+    msg = str(e)
+    if isinstance(e, sparqltext.QueryRefused):
+        if msg.startswith("read-only"):
+            return ("This is a SPARQL Update. The app only reads the graph: write a SELECT, ASK, CONSTRUCT or "
+                    "DESCRIBE query instead.")
+        return f"The query was refused: {msg}"
+    if isinstance(e, backend.QueryTimeout) and "did not answer" in msg:
+        return f"The graph cannot be read: {msg}."
+    if isinstance(e, backend.QueryTimeout):
+        return f"The query took too long and was stopped ({msg}). Add a LIMIT or narrow the patterns."
+    if isinstance(e, backend.Busy):
+        return f"The SPARQL endpoint is busy ({msg}). Try again in a moment."
+    if isinstance(e, backend.Unreachable):
+        return f"The graph cannot be read: {msg}"
+    m = re.search(r"(?:error at|at line) (\d+)(?::|, column )(\d+):?\s*([^\n]*)", msg)
     if m:
         detail = m.group(3).strip()
         return f"The query is not valid SPARQL near line {m.group(1)}, column {m.group(2)}" + (f": {detail[:300]}" if detail else ".")
-    if "syntax" in msg.lower() or "QueryBadFormed" in msg:
-        detail = msg.split("Response:", 1)[-1] if "Response:" in msg else msg.split(":", 1)[-1]
-        return f"The query is not valid SPARQL. {detail.strip()[:300]}"
+    if isinstance(e, sparqltext.QuerySyntaxError) or "syntax" in msg.lower():
+        return f"The query is not valid SPARQL. {msg.split(':', 1)[-1].strip()[:300]}"
     return msg[:400]
-
-
-def _store_worker(path: str, text: str, cap: int, conn) -> None:
-    """Run one query in a child process on a read-only store; send back JSON."""
-    try:
-        st = ox.Store.read_only(path)
-        res = st.query(text, use_default_graph_as_union=True)
-        if isinstance(res, ox.QueryBoolean):
-            out = {"boolean": bool(res)}
-        elif isinstance(res, ox.QuerySolutions):
-            cols = [v.value for v in res.variables]
-            rows, truncated = [], False
-            for sol in res:
-                if len(rows) >= cap:
-                    truncated = True
-                    break
-                rows.append([term_json(sol[c]) for c in cols])
-            out = {"columns": cols, "rows": rows, "truncated": truncated}
-        else:
-            triples, truncated = [], False
-            for t in res:
-                if len(triples) >= cap:
-                    truncated = True
-                    break
-                triples.append(t)
-            out = {"nt": ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(), "truncated": truncated}
-        conn.send(json.dumps(out))
-    except SyntaxError as e:
-        conn.send(json.dumps({"error": plain_error(f"syntax: {e}")}))
-    except Exception as e:  # noqa: BLE001 - every failure goes back to the user as words
-        conn.send(json.dumps({"error": plain_error(str(e))}))
-    finally:
-        conn.close()
 
 
 # ------------------------------------------------------------------ the graph
 class Graph:
-    """Read access to one oretrace graph (embedded store or SPARQL endpoint)."""
+    """Read access to one oretrace graph through a query backend (embedded store or SPARQL endpoint)."""
 
-    def __init__(self, settings: Settings, endpoint: str | None = None):
+    def __init__(self, settings: Settings, backend_: backend.Backend):
         self.settings = settings
         self.iris = IRIs(settings.base)
-        self.endpoint = endpoint
-        self._store = None
-        self.manifest: dict = {}
-        if endpoint:
-            self.where = endpoint
-        else:
-            try:
-                self.release = store.current_release(settings)
-                self.manifest = store.manifest(settings)
-                self._store = store.open_store(settings)
-            except store.NoBuildError as e:
-                raise AppError(str(e)) from None
-            self.where = str(self.release)
+        self.backend = backend_
+        self.endpoint = backend_.endpoint
+        self.where = backend_.label
+        self.manifest: dict = backend_.manifest
+        self._catalogue: dict | None = None
+        self._names: list[dict] | None = None
 
     @property
     def version(self) -> str:
@@ -216,62 +156,39 @@ class Graph:
 
     # ---------------------------------------------------------- raw access
     def run(self, text: str) -> query.Result:
-        text = query.with_prefixes(text)
-        if self.endpoint:
-            return query.run_endpoint(self.endpoint, text)
-        return query.run_store(self._store, text)
+        """One of the app's own queries (an endpoint backend stops it at its own time limit); a failure
+        becomes AppError in plain words."""
+        try:
+            return self.backend.run(query.with_prefixes(text))
+        except query.QueryError as e:
+            raise AppError(plain_error(e)) from None
 
     def select(self, text: str) -> list[dict]:
         """Rows of a SELECT as dicts of plain values."""
         res = self.run(text)
         return [{c: plain(v) for c, v in zip(res.columns, row)} for row in res.rows]
 
+    def named(self, name: str, **params) -> list[dict]:
+        """Rows of the catalogue query queries/<name>.rq with its parameters bound, as dicts of plain values."""
+        if self._catalogue is None:
+            self._catalogue = query.catalogue(self.settings.queries_dir)
+        if name not in self._catalogue:
+            raise AppError(f"The app asks the question {name}, but queries/{name}.rq is missing from this checkout.")
+        try:
+            text = query.bind(self._catalogue[name], params, self.iris)
+        except query.QueryError as e:
+            raise AppError(plain_error(e)) from None
+        return self.select(text)
+
     def run_user_query(self, text: str, timeout: float = 10.0, cap: int = 5000) -> UserResult:
         """A user's query: refused unless read-only, stopped after `timeout` s, cut at `cap` rows."""
-        import time
-
-        form = check_read_only(text)
-        text = query.with_prefixes(text)
-        t0 = time.perf_counter()
-        if self.endpoint:
-            try:
-                res = query.run_endpoint(self.endpoint, text, timeout=int(max(1, timeout)))
-            except query.QueryError as e:
-                raise AppError(plain_error(str(e))) from None
-            out = UserResult(form, res.columns, res.rows[:cap], res.boolean, res.triples,
-                             truncated=len(res.rows) > cap)
-            if out.triples is not None and len(out.triples) > cap:
-                out.triples, out.truncated = out.triples[:cap], True
-            out.seconds = time.perf_counter() - t0
-            return out
-        ctx = mp.get_context("fork")
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_store_worker, args=(str(self.release / "store"), text, cap, child), daemon=True)
-        proc.start()
-        child.close()
         try:
-            if not parent.poll(timeout):
-                raise AppError(f"The query ran longer than {timeout:g} s and was stopped. "
-                               "Add a LIMIT or narrow the patterns.")
-            data = json.loads(parent.recv())
-        except EOFError:
-            raise AppError("The query stopped without an answer (it may have used too much memory).") from None
-        finally:
-            if proc.is_alive():
-                proc.kill()
-            proc.join(2)
-            parent.close()
-        if "error" in data:
-            raise AppError(data["error"])
-        out = UserResult(form, seconds=time.perf_counter() - t0, truncated=data.get("truncated", False))
-        if "boolean" in data:
-            out.boolean = data["boolean"]
-        elif "columns" in data:
-            out.columns = data["columns"]
-            out.rows = [[json_term(c) for c in row] for row in data["rows"]]
-        else:
-            out.triples = list(ox.parse(data["nt"], format=ox.RdfFormat.N_TRIPLES))
-        return out
+            return self.backend.run(query.with_prefixes(text), timeout=timeout, cap=cap)
+        except backend.QueryTimeout:
+            raise AppError(f"The query ran longer than {timeout:g} s and was stopped. Add a LIMIT or narrow the "
+                           "patterns.") from None
+        except query.QueryError as e:
+            raise AppError(plain_error(e)) from None
 
     # ---------------------------------------------------------- labels
     def labels(self, iris) -> dict[str, str]:
@@ -279,8 +196,9 @@ class Graph:
         iris = sorted({i for i in iris if is_iri(i)})
         out: dict[str, str] = {}
         for i in range(0, len(iris), 400):
-            chunk = iris[i:i + 400]
-            vals = " ".join(f"<{x}>" for x in chunk if ">" not in x)
+            vals = " ".join(t for t in map(_iri_text, iris[i:i + 400]) if t)
+            if not vals:
+                continue
             for r in self.select(f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {vals} }} ?x <{RDFS}label> ?l . "
                                  f"FILTER(LANG(?l) = 'en' || LANG(?l) = '') }}"):
                 out.setdefault(r["x"], r["l"])
@@ -290,7 +208,7 @@ class Graph:
 
     def short(self, iri: str) -> str:
         """A short name for an IRI: kind/slug for entities, prefix:name for vocabulary terms."""
-        return query.value_text(ox.NamedNode(iri), iris=self.iris) if is_iri(iri) else str(iri)
+        return sparqltext.shorten(iri, self.iris.base) if is_iri(iri) else str(iri)
 
     # ---------------------------------------------------------- overview
     def overview(self) -> dict:
@@ -337,18 +255,64 @@ class Graph:
 
     # ---------------------------------------------------------- search and entities
     def search(self, text: str, limit: int = 50) -> list[dict]:
-        """Entities whose label, alternative label or IRI contains the text (case-insensitive)."""
-        needle = json.dumps(text.strip().lower())
-        rows = self.select(f"""SELECT ?x (MIN(?l0) AS ?label) (MIN(?t0) AS ?type) WHERE {{
-            ?x <{RDFS}label>|<{SKOS}altLabel>|<{DCTERMS}title> ?name .
-            FILTER(STRSTARTS(STR(?x), "{self.iris.base}/id/") || STRSTARTS(STR(?x), "{OT}"))
-            FILTER(CONTAINS(LCASE(STR(?name)), {needle}) || CONTAINS(LCASE(STR(?x)), {needle}))
-            OPTIONAL {{ ?x <{RDFS}label> ?l0 }}
-            OPTIONAL {{ GRAPH ?g {{ ?x a ?t0 }} FILTER(?g != <{self.iris.inferred_graph}>) }}
-        }} GROUP BY ?x ORDER BY STRLEN(STR(?label)) LCASE(STR(?label)) ?x LIMIT {int(limit)}""")
-        for r in rows:
-            r["label"] = r["label"] or self.short(r["x"])
-        return rows
+        """Entities and terms named like the text (queries/app-search-names.rq): case, spacing, hyphens,
+        accents and a few British/American spellings do not matter ("touch screen" finds touchscreen),
+        alternative labels count, a near miss of a long enough name is found last; entities of the data
+        come before statements, and both before ontology terms."""
+        needle = normalise(text)
+        if not needle:
+            return []
+        if self._names is None:
+            by: dict[str, dict] = {}
+            for r in self.named("app-search-names"):
+                e = by.setdefault(r["x"], {"x": r["x"], "label": r["label"], "type": r["type"], "names": set()})
+                e["label"] = e["label"] or r["label"]
+                local = re.split(r"[/#]", r["x"].rstrip("/"))[-1]
+                e["names"] |= {n for n in (normalise(r["name"] or ""), normalise(local)) if n}
+            self._names = list(by.values())
+        hits = []
+        for e in self._names:
+            match = min((0 if n == needle else 1 if n.startswith(needle) else 2 if needle in n else 9) for n in e["names"] or {""})
+            if match == 9 and len(needle) >= 5 and any(
+                    difflib.SequenceMatcher(None, needle, n).ratio() >= 0.85 for n in e["names"]):
+                match = 3
+            if match < 9:
+                hits.append((self._rank(e["x"]), match, len(e["label"] or e["x"]), (e["label"] or "").lower(), e))
+        hits.sort(key=lambda h: h[:4] + (h[4]["x"],))
+        return [{"x": e["x"], "label": e["label"] or self.short(e["x"]), "type": e["type"], "data": rank == 0}
+                for rank, _, _, _, e in hits[:int(limit)]]
+
+    def _rank(self, iri: str) -> int:
+        """0 for an entity of the data, 1 for a statement, citation or index node, 2 for an ontology term, 3 otherwise."""
+        parts = self.iris.split(iri) if iri.startswith(self.iris.base + "/id/") else None
+        if parts:
+            return 1 if parts[0] in ("statement", "citation", "index") else 0
+        return 2 if iri.startswith(OT) else 3
+
+    def status(self, iri: str) -> dict:
+        """Whether the IRI is deprecated (queries/app-entity-status.rq) and its replacements; or, for an IRI
+        that oretrace once released (data/released-iris.txt) and the graph no longer holds, withdrawn."""
+        rows = self.named("app-entity-status", node=iri)
+        withdrawn = False
+        if not rows and not self.exists(iri):
+            parts = self.iris.split(iri) if iri.startswith(self.iris.base + "/id/") else None
+            withdrawn = bool(parts) and f"{parts[0]}/{parts[1]}" in released_refs(self.settings)
+        return {"deprecated": bool(rows), "withdrawn": withdrawn,
+                "replacements": [(r["replacement"], r["replacementLabel"]) for r in rows if r["replacement"]]}
+
+    # ---------------------------------------------------------- trace, citations, due diligence
+    def trace(self, iri: str, direction: str) -> trace.Trace:
+        """The chain from the entity to its ends, hop by hop (oretrace.trace over queries/trace-*.rq)."""
+        return trace.walk(lambda name, node: self.named(name, node=node), iri, direction)
+
+    def citation(self, item: str) -> dict | None:
+        """The fields to cite a statement or a source (queries/citation.rq through oretrace.cite); None if it is neither."""
+        rows = self.named("citation", item=item)
+        return cite.record(rows) if rows else None
+
+    def diligence(self, node: str) -> list[dict]:
+        """What the sources say about one smelter, refiner or trader's due diligence (queries/app-due-diligence.rq)."""
+        return self.named("app-due-diligence", node=node)
 
     def exists(self, iri: str) -> bool:
         return bool(self.select(f"SELECT ?p WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} LIMIT 1"))
@@ -391,20 +355,21 @@ class Graph:
         return [{"p": p, "values": vals} for p, vals in by.items() if len(vals) > 1]
 
     def observations(self, iri: str) -> list[dict]:
-        """Figures reported about the entity, with their sources."""
-        pg = self.iris.provenance_graph
-        return self.select(f"""SELECT ?obs ?cls ?measure ?material ?element ?place ?sector ?year ?ps ?pe ?value ?min ?max ?unit
-                                      ?doc ?loc ?g WHERE {{
-          GRAPH ?g {{ ?obs <{OT}subject> <{iri}> }}
-          OPTIONAL {{ ?obs <{OT}measures> ?measure }} OPTIONAL {{ ?obs <{OT}place> ?place }} OPTIONAL {{ ?obs <{OT}sector> ?sector }}
-          ?obs a ?cls . FILTER(STRSTARTS(STR(?cls), "{OT}") && ?cls != <{OT}Observation>)
-          FILTER NOT EXISTS {{ ?sub <{RDFS}subClassOf> ?cls . ?obs a ?sub . FILTER(?sub != ?cls) }}
-          OPTIONAL {{ ?obs <{OT}material> ?material }} OPTIONAL {{ ?obs <{OT}element> ?element }}
-          OPTIONAL {{ ?obs <{OT}year> ?year }} OPTIONAL {{ ?obs <{OT}periodStart> ?ps }} OPTIONAL {{ ?obs <{OT}periodEnd> ?pe }}
-          OPTIONAL {{ ?obs <{QUDT}numericValue> ?value }} OPTIONAL {{ ?obs <{OT}minValue> ?min }}
-          OPTIONAL {{ ?obs <{OT}maxValue> ?max }} OPTIONAL {{ ?obs (<{QUDT}hasUnit>|<{QUDT}unit>) ?unit }}
-          OPTIONAL {{ GRAPH <{pg}> {{ ?g <{OT}citation> ?c . ?c <{OT}document> ?doc ; <{OT}locatorText> ?loc }} }}
-        }} ORDER BY ?cls ?year ?obs""")
+        """Figures reported about the entity (queries/app-entity-figures.rq), each with its plain text
+        (oretrace.figures) and whether another statement gives the same figure differently
+        (queries/source-disagreements.rq, the rule of Findings)."""
+        from . import figures
+
+        rows = self.named("app-entity-figures", node=iri)
+        clash = {(d["statement1"], d["compared"]) for d in self.disagreements() if d["about"] == iri} | \
+                {(d["statement2"], d["compared"]) for d in self.disagreements() if d["about"] == iri}
+        symbols = dict(figures.SYMBOLS, **{r["unit"]: r["symbol"] for r in rows if r["unit"] and r["symbol"] is not None})
+        for r in rows:
+            f = figures.Figure(r["value"], r["min"], r["max"], r["unit"], bool(r["approximate"]), bool(r["estimated"]),
+                               r["year"], r["start"], r["end"], r["undated"])
+            r["quantity"], r["period"] = figures.quantity(f, symbols), figures.period(f)
+            r["disagree"] = (r["statement"], r["measure"]) in clash
+        return rows
 
     def neighbours(self, iri: str) -> dict[str, list[str]]:
         """Entities one step upstream and downstream of this one in the supply chain."""
@@ -518,10 +483,6 @@ class Graph:
           ?a (<{OT}town>|<{OT}region>|<{OT}country>|<{OT}locatedIn>|<{OT}partOfSite>)+ ?b . FILTER(?a != ?b) }}""")
         return {(r["a"], r["b"]) for r in rows}
 
-    def chain_sites(self) -> list[str]:
-        """Every site in the graph."""
-        return [r["x"] for r in self.select(f"SELECT DISTINCT ?x WHERE {{ ?x a <{OT}Site> }}")]
-
     def actor_network(self) -> list[dict]:
         """Ownership, control and trade links between actors (and the sites they own or run)."""
         rels = ["owns", "ownedBy", "operates", "operatedBy", "subsidiaryOf", "partOfGroup", "memberOf"]
@@ -582,16 +543,10 @@ class Graph:
                 and r["parts"] > r["wv"] * 1.0001]
 
     def disagreements(self) -> list[dict]:
-        """Figures for the same subject, measure, material and year that two statements give differently."""
-        rows = self.select(f"""SELECT ?a ?b ?cls ?subject ?material ?year ?va ?vb ?unit WHERE {{
-          ?a <{OT}subject> ?subject ; <{OT}measures> ?cls ; <{QUDT}numericValue> ?va ; <{QUDT}hasUnit> ?unit .
-          ?b <{OT}subject> ?subject ; <{OT}measures> ?cls ; <{QUDT}numericValue> ?vb ; <{QUDT}hasUnit> ?unit .
-          FILTER(STR(?a) < STR(?b) && ?va != ?vb)
-          FILTER NOT EXISTS {{ ?a ?key ?x . ?key <{OT}figureKey> true . FILTER NOT EXISTS {{ ?b ?key ?x }} }}
-          FILTER NOT EXISTS {{ ?b ?key ?x . ?key <{OT}figureKey> true . FILTER NOT EXISTS {{ ?a ?key ?x }} }}
-          OPTIONAL {{ ?a <{OT}material> ?material }} OPTIONAL {{ ?a <{OT}year> ?year }}
-        }} ORDER BY ?subject ?year""")
-        return rows
+        """Pairs of statements giving different values for the same property of a subject, or for the same
+        figure (measure, subject, material, element, place, sector, whole, period and unit): the
+        catalogue's queries/source-disagreements.rq, so that every page counts them alike."""
+        return self.named("source-disagreements")
 
     # ---------------------------------------------------------- sources
     def sources(self) -> list[dict]:
@@ -642,6 +597,39 @@ class Graph:
             f"<{PROV}wasAttributedTo> ?c }} }} ORDER BY ?c")]
 
 
-def connect(settings: Settings, endpoint: str | None = None) -> Graph:
-    """The graph the app shows: the last build's store, or the given SPARQL endpoint."""
-    return Graph(settings, endpoint)
+VARIANTS = (("aluminium", "aluminum"), ("sulph", "sulf"), ("colour", "color"), ("centre", "center"),
+            ("metre", "meter"), ("tonne", "ton"))  # spellings searched alike
+
+
+def normalise(text: str) -> str:
+    """A name as search compares it: lower case, accents and everything but letters and digits dropped,
+    British spellings written the American way."""
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    for a, b in VARIANTS:
+        t = t.replace(a, b)
+    return re.sub(r"[^a-z0-9]+", "", t)
+
+
+def released_refs(settings: Settings) -> set[str]:
+    """The kind/slug of every entity IRI oretrace has released (data/released-iris.txt)."""
+    path = settings.data_dir / "released-iris.txt"
+    if not path.is_file():
+        return set()
+    return {x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip() and not x.startswith("#")}
+
+
+def _iri_text(iri: str) -> str | None:
+    """An IRI written as a SPARQL term, or None if it is not a valid IRI."""
+    try:
+        return sparqltext.iri(iri)
+    except ValueError:
+        return None
+
+
+def connect(settings: Settings, endpoint: str | None = None, timeout: float | None = None) -> Graph:
+    """The graph the app shows: the last build's store, or the given SPARQL endpoint (AppError if neither)."""
+    t = DEFAULT_TIMEOUT if timeout is None else timeout
+    try:
+        return Graph(settings, backend.for_settings(settings, endpoint, timeout=t))
+    except store.NoBuildError as e:
+        raise AppError(str(e)) from None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .config import settings as make_settings
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+from .errors import EXIT_BUG, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError  # noqa: F401  (codes read by commands)
 
 
 def _err(msg: str) -> None:
@@ -21,14 +21,9 @@ def cmd_check(args, s) -> int:
 
     try:
         cur = curated.read(s, ontology.load(s.ontology_dir))
-    except curated.CurationError as e:
-        for p in e.problems:
-            _err(str(p))
-        _err(f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in the curated files; nothing was built.")
-        return EXIT_INPUT
-    except ontology.OntologyError as e:
-        _err(str(e))
-        return EXIT_INPUT
+    except InputError as e:
+        e.then = "nothing was built."
+        raise
     print(f"ok: {len(cur.statements)} statements, {len(cur.sources)} sources, {len(cur.entities)} entities")
     return EXIT_OK
 
@@ -46,86 +41,73 @@ def cmd_format(args, s) -> int:
 
 
 def cmd_build(args, s) -> int:
-    from . import build, curated, ontology, reason
+    from . import build
 
     try:
-        r = build.build(s, quiet=args.quiet)
-    except curated.CurationError as e:
-        for p in e.problems:
-            _err(str(p))
-        _err(f"{len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} in the curated files; "
-             "nothing was written and the previous build is unchanged.")
-        return EXIT_INPUT
-    except ontology.OntologyError as e:
-        _err(f"{e}\nnothing was written and the previous build is unchanged.")
-        return EXIT_INPUT
-    except reason.InconsistencyError as e:
-        _err(f"error: {e}\nfix or remove one of these statements; nothing was written and the previous build is unchanged.")
-        return EXIT_INPUT
-    except reason.ReasonerError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
+        r = build.build(s, quiet=args.quiet, reconcile=args.reconcile)
+    except InputError as e:
+        e.then = "nothing was written and the previous build is unchanged."
+        raise
     c = r.manifest["counts"]
     print(f"built {r.manifest['version']} in {r.seconds:.1f} s: {c['curated_statements']} curated statements, "
           f"{c['sources']} sources, {c['entities']} entities, {c['triples']} triples ({c['inferred']} inferred)")
     return EXIT_OK
 
 
-def _result_for(args, s, text):
-    from . import query, store
+def _one_line(msg: str) -> str:
+    return " ".join(str(msg).split())
 
-    text = query.with_prefixes(text)
-    if args.endpoint:
-        return query.run_endpoint(args.endpoint, text)
-    return query.run_store(store.open_store(s), text)
+
+def _query_text(args, s, cat, iris) -> str:
+    """The SPARQL text to run: a catalogue query or a .rq file with its parameters bound, or the text given."""
+    from . import query
+
+    bindings = {}
+    for b in args.param or []:
+        if "=" not in b:
+            raise query.QueryError(f"--param {b!r}: write name=value")
+        k, v = b.split("=", 1)
+        bindings[k] = v
+    q = args.query
+    if q in cat:
+        return query.bind(cat[q], bindings, iris)
+    if q.endswith(".rq"):
+        path = Path(q)
+        if not path.is_file():
+            raise query.QueryError(f"no such query file: {q}")
+        try:
+            return query.bind(query.parse_named(path), bindings, iris) if bindings else path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise query.QueryError(f"{q}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if all(c.isalnum() or c in "-_" for c in q):
+        raise query.QueryError(f"no catalogue query named {q!r} (see oretrace query --list)")
+    if bindings:
+        raise query.QueryError("--param binds the parameters of a catalogue query or .rq file, not of SPARQL text")
+    return q
 
 
 def cmd_query(args, s) -> int:
-    from . import query, store
+    from . import backend, query
     from .vocab import IRIs
 
     iris = IRIs(s.base)
     try:
         cat = query.catalogue(s.queries_dir)
-    except query.QueryError as e:
-        _err(str(e))
-        return EXIT_INPUT
+    except (OSError, UnicodeDecodeError) as e:
+        raise query.QueryError(_one_line(e)) from None
     if args.list:
         for name, nq in cat.items():
             params = " ".join(f"{p.name}={p.default}" if p.default else p.name for p in nq.params)
             print(f"{name:38} {nq.title}" + (f"  [{params}]" if params else ""))
         return EXIT_OK
     if not args.query:
-        _err("give a query: a catalogue name (see --list), a .rq file, or SPARQL text")
+        _err("error: give a query: a catalogue name (see --list), a .rq file, or SPARQL text")
         return EXIT_INPUT
-    bindings = {}
-    for b in args.param or []:
-        if "=" not in b:
-            _err(f"--param {b!r}: write name=value")
-            return EXIT_INPUT
-        k, v = b.split("=", 1)
-        bindings[k] = v
-    q = args.query
     try:
-        if q in cat:
-            text = query.bind(cat[q], bindings, iris)
-        elif q.endswith(".rq") and Path(q).is_file():
-            text = query.bind(query.parse_named(Path(q)), bindings, iris) if bindings else Path(q).read_text()
-        elif q.endswith(".rq"):
-            _err(f"no such query file: {q}")
-            return EXIT_INPUT
-        elif re.match(r"^[\w-]+$", q):
-            _err(f"no catalogue query named {q!r} (see oretrace query --list)")
-            return EXIT_INPUT
-        else:
-            text = q
-        res = _result_for(args, s, text)
-    except query.QueryError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
-    except store.NoBuildError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
+        text = query.with_prefixes(_query_text(args, s, cat, iris))
+        res = backend.for_settings(s, args.endpoint).run(text, timeout=args.timeout)
+    except OSError as e:
+        raise query.QueryError(_one_line(e)) from None
     print(query.format_result(res, args.format, iris))
     return EXIT_OK
 
@@ -134,12 +116,8 @@ def cmd_stats(args, s) -> int:
     from . import query, store
     from .vocab import IRIs
 
-    try:
-        man = store.manifest(s)
-        st = store.open_store(s)
-    except store.NoBuildError as e:
-        _err(f"error: {e}")
-        return EXIT_INPUT
+    man = store.manifest(s)
+    st = store.open_store(s)
     c = man["counts"]
     print(f"oretrace {man['version']}  base {man['base']}")
     for k in ("curated_statements", "sources", "entities", "triples", "quads", "graphs", "inferred"):
@@ -167,12 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     fm.add_argument("--write", action="store_true", help="rewrite data/schema/*.json and data/README.md's field tables")
     b = sub.add_parser("build", help="curated files -> RDF -> reasoning -> store and dumps")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    b.add_argument("--reconcile", action="store_true",
+                   help="add the reconciled balances ({base}/graph/reconciled) to the build")
     q = sub.add_parser("query", help="run a named query, a .rq file or SPARQL text")
     q.add_argument("query", nargs="?", help="catalogue name, .rq file, or SPARQL text")
     q.add_argument("--list", action="store_true", help="list the query catalogue")
     q.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="bind a parameter of a named query")
     q.add_argument("-f", "--format", choices=("table", "csv", "tsv", "json"), default="table")
     q.add_argument("--endpoint", help="run against this SPARQL 1.1 endpoint instead of the built store")
+    q.add_argument("--timeout", type=float, help="stop the query after this many seconds (default: no limit on the "
+                                                 "built store, 30 s on an endpoint)")
     sub.add_parser("stats", help="summarise the built graph")
 
     from . import commands  # validation, serving, import and benchmark commands register themselves
@@ -181,16 +163,31 @@ def main(argv: list[str] | None = None) -> int:
     handlers.update(commands.register(sub))
     args = ap.parse_args(argv)
     s = make_settings(args.root, args.base, args.build)
+    return run(handlers[args.cmd], args, s)
+
+
+def run(handler, args, s) -> int:
+    """Run a command; the one place where errors become exit codes: an InputError is printed as
+    it is (exit 2), anything else is a bug named in one line (exit 70; ORETRACE_DEBUG=1 shows
+    the traceback)."""
     try:
-        return handlers[args.cmd](args, s)
+        return handler(args, s)
+    except InputError as e:
+        for line in e.lines():
+            _err(line)
+        return e.exit_code
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:
+        if os.environ.get("ORETRACE_DEBUG"):
+            raise
+        _err(f"error: a bug in oretrace {__version__}: {type(e).__name__}: {_one_line(e)} "
+             "(ORETRACE_DEBUG=1 shows where; please report it)")
+        return EXIT_BUG
 
-
-import re  # noqa: E402  (used by cmd_query)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("validate", "serve", "publish", "importers", "bench", "app_launcher", "iris")
+MODULES = ("validate", "serve", "publish", "importers", "bench", "app_launcher", "iris", "reconcile")
 
 
 def register(sub) -> dict:

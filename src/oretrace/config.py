@@ -37,21 +37,11 @@ class Settings:
         if self.build is not None:
             object.__setattr__(self, "build", Path(self.build))
 
-    @property
-    def ontology_dir(self) -> Path:
-        return self.root / "ontology"
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def shapes_dir(self) -> Path:
-        return self.root / "shapes"
-
-    @property
-    def queries_dir(self) -> Path:
-        return self.root / "queries"
+    # the project's folders
+    ontology_dir = property(lambda self: self.root / "ontology")
+    data_dir = property(lambda self: self.root / "data")
+    shapes_dir = property(lambda self: self.root / "shapes")
+    queries_dir = property(lambda self: self.root / "queries")
 
     @property
     def build_dir(self) -> Path:

@@ -14,13 +14,18 @@ class InputError(Exception):
     """Bad input or an unusable state, explained in words; `summary` is an optional last line."""
 
     exit_code = EXIT_INPUT
+    prefix = "error: "  # before the first line; "" where every line names its own file and line
+    then: str | None = None  # what the command therefore did not do (set by the command)
 
     def __init__(self, message: str, summary: str | None = None):
         super().__init__(message)
         self.summary = summary
 
     def lines(self) -> list[str]:
+        """The lines to print: the message, then the summary joined with `then`."""
         out = str(self).splitlines() or [type(self).__name__]
-        if self.summary:
-            out.append(self.summary)
+        out[0] = self.prefix + out[0]
+        last = "; ".join(x for x in (self.summary, self.then) if x)
+        if last:
+            out.append(last)
         return out

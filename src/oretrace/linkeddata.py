@@ -10,71 +10,24 @@ them, and the statements stay linked to the entity through `ot:about`. People ge
 from __future__ import annotations
 
 import html
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from . import reference
-from .vocab import DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, SKOS, IRIs
-
-# media type -> pyoxigraph format (None: HTML)
-RDF_MEDIA = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-PAGE_MEDIA = ["text/html", *RDF_MEDIA]
-# ?format= short names
-FORMAT_NAMES = {"html": "text/html", "ttl": "text/turtle", "turtle": "text/turtle", "jsonld": "application/ld+json",
-                "json": "application/ld+json", "nt": "application/n-triples", "trig": "application/trig",
-                "nq": "application/n-quads", "rdf": "application/rdf+xml", "xml": "application/rdf+xml"}
-ALIASES = {"application/x-turtle": "text/turtle", "text/n3": "text/turtle", "text/plain": "application/n-triples",
-           "application/json": "application/ld+json", "application/xml": "application/rdf+xml"}
+from . import media, reference, sparqltext
+from .vocab import DCTERMS, OT, OWL, PROV, RDF, RDFS, SKOS, IRIs
 
 HS_NOMENCLATURE = "https://datahub.io/core/harmonized-system"
-Select = Callable[[str], list[dict]]  # runs a SELECT, returns rows as {var: pyoxigraph term}
-
-
-def negotiate(accept: str | None, offers: list[str], default: str | None = None) -> str | None:
-    """The offered media type the Accept header prefers (q-values, wildcards); `default` for none or */*."""
-    if not accept or not accept.strip():
-        return default or offers[0]
-    best, best_q, best_spec = None, 0.0, -1
-    for order, part in enumerate(accept.split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        mt = fields[0].lower()
-        mt = ALIASES.get(mt, mt)
-        q = 1.0
-        for f in fields[1:]:
-            if f.lower().startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        if q <= 0:
-            continue
-        if mt in ("*/*", "*"):
-            cands, spec = [default or offers[0]], 0
-        elif mt.endswith("/*"):
-            cands, spec = [o for o in offers if o.startswith(mt[:-1])], 1
-        else:
-            cands, spec = [o for o in offers if o == mt], 2
-        for c in cands[:1]:
-            if q > best_q or (q == best_q and spec > best_spec):
-                best, best_q, best_spec = c, q, spec
-    return best
 
 
 # ------------------------------------------------------------------ descriptions
 def _iri(s: str) -> str:
-    if any(c in s for c in '<>"{}|^`\\ '):
-        raise ValueError(f"not a usable IRI: {s!r}")
-    return f"<{s}>"
+    try:
+        return sparqltext.iri(s)
+    except ValueError:
+        raise ValueError(f"not a usable IRI: {s[:200]!r}") from None
 
 
 def describe_query(iri: str, iris: IRIs, limit: int) -> str:
@@ -150,52 +103,53 @@ def for_triples(iri: str | None, quads: list[ox.Quad], iris: IRIs) -> list[ox.Tr
     return sorted(keep, key=str)
 
 
-def serialize(iri: str | None, quads: list[ox.Quad], media: str, iris: IRIs) -> bytes:
-    fmt = RDF_MEDIA[media]
+def serialize(iri: str | None, quads: list[ox.Quad], media_type: str, iris: IRIs) -> bytes:
+    fmt = media.RDF[media_type]
     extra = outlinks(iri, quads) if iri else []
     if fmt.supports_datasets:
         data = list(quads) + [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in extra]
     else:
         data = for_triples(iri, quads, iris) + extra
-    prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-    return ox.serialize(data, format=fmt, prefixes=prefixes)
+    return ox.serialize(data, format=fmt, prefixes=media.prefixes_for(fmt))
 
 
 # ------------------------------------------------------------------ HTML
-_CSS = """body{font:15px/1.45 system-ui,sans-serif;max-width:72em;margin:1.5em auto;padding:0 1em;color:#222}
+CSS = """body{font:15px/1.45 system-ui,sans-serif;max-width:72em;margin:1.5em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #ddd;padding:.3em .5em;
 text-align:left;vertical-align:top}th{background:#f4f4f4}code{font-size:90%}.muted{color:#666;font-size:90%}
 a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}"""
 
 
+def web_link(url: str) -> bool:
+    """Whether a URL may become a link on a page: http(s) with a host, nothing else (no javascript:, data:, ...)."""
+    try:
+        u = urlsplit(url)
+    except ValueError:
+        return False
+    return u.scheme.lower() in ("http", "https") and bool(u.netloc) and url.isprintable()
+
+
+def anchor(url: str, text: str, title: str | None = None) -> str:
+    """An HTML link for an http(s) URL; anything else is shown as text."""
+    if not web_link(url):
+        return f'<span title="{html.escape(title or url)}">{html.escape(text)}</span>'
+    t = f' title="{html.escape(title)}"' if title else ""
+    return f'<a href="{html.escape(url)}"{t}>{html.escape(text)}</a>'
+
+
 class _Page:
-    def __init__(self, iri: str | None, quads: list[ox.Quad], iris: IRIs, local_root: str):
-        self.iri, self.quads, self.iris, self.root = iri, quads, iris, local_root.rstrip("/")
+    def __init__(self, iri: str | None, quads: list[ox.Quad], iris: IRIs):
+        self.iri, self.quads, self.iris = iri, quads, iris
         self.labels: dict[str, str] = {}
         for q in quads:
             if q.predicate.value == RDFS + "label" and isinstance(q.object, ox.Literal):
                 if q.subject.value not in self.labels or q.object.language == "en":
                     self.labels[q.subject.value] = q.object.value
 
-    def href(self, iri: str) -> str:
-        """Local link for IRIs this server answers for, the IRI itself otherwise."""
-        if iri.startswith(self.iris.base + "/"):
-            return self.root + iri[len(self.iris.base):]
-        return iri
-
     def term(self, t) -> str:
         if isinstance(t, ox.NamedNode):
             v = t.value
-            short = self.labels.get(v)
-            if short is None:
-                short = v
-                for p, ns in PREFIXES.items():
-                    if v.startswith(ns) and re.match(r"^[\w.-]+$", v[len(ns):]):
-                        short = f"{p}:{v[len(ns):]}"
-                        break
-                if v.startswith(self.iris.base + "/id/"):
-                    short = v[len(self.iris.base) + 4:]
-            return f'<a href="{html.escape(self.href(v))}" title="{html.escape(v)}">{html.escape(short)}</a>'
+            return anchor(v, self.labels.get(v) or sparqltext.shorten(v, self.iris.base), v)
         if isinstance(t, ox.Literal):
             s = html.escape(t.value)
             if t.language:
@@ -207,9 +161,12 @@ class _Page:
         return html.escape(str(t))
 
 
-def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, local_root: str, formats: dict[str, str]) -> str:
-    """A page for people: what the graph says about the entity, statement by statement, with sources."""
-    pg = _Page(iri, quads, iris, local_root)
+def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, formats: dict[str, str]) -> str:
+    """A page for people: what the graph says about the entity, statement by statement, with sources.
+
+    Links are made from the IRIs themselves (the configured base) and only for http(s) IRIs."""
+    pg = _Page(iri, quads, iris)
+    base = iris.base
     prov, inferred, onto = iris.provenance_graph, iris.inferred_graph, iris.ontology_graph
     e = ox.NamedNode(iri)
     by_graph: dict[str, dict] = defaultdict(dict)
@@ -237,11 +194,10 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, local_root: str, for
             return '<span class="muted">' + html.escape("(graph " + g + ")") + "</span>"
         parts = []
         sid = g[len(iris.base + "/id/statement/"):]
-        parts.append(f'<a href="{html.escape(pg.href(g))}"><code>{html.escape(sid)}</code></a>')
+        parts.append(f"<code>{anchor(g, sid)}</code>")
         for doc in info.get(PROV + "wasDerivedFrom", []):
             title = details.get(doc.value, {}).get(DCTERMS + "title", [None])[0]
-            parts.append("source: " + f'<a href="{html.escape(pg.href(doc.value))}">'
-                         f'{html.escape(title.value if title else doc.value)}</a>')
+            parts.append("source: " + anchor(doc.value, title.value if title else doc.value))
         for cit in info.get(OT + "citation", []):
             loc = details.get(cit.value, {}).get(OT + "locatorText", [None])[0]
             if loc:
@@ -249,7 +205,7 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, local_root: str, for
         for c in info.get(OT + "citesSource", []):
             d = details.get(c.value, {})
             name = (d.get(OT + "citedAs") or d.get(DCTERMS + "title") or [ox.Literal(c.value)])[0].value
-            parts.append(f'citing <a href="{html.escape(pg.href(c.value))}">{html.escape(name)}</a>')
+            parts.append("citing " + anchor(c.value, name))
         for conf in info.get(OT + "confidence", []):
             if conf.value != OT + "Stated":
                 parts.append(html.escape(conf.value.rsplit("#", 1)[-1].lower()))
@@ -260,14 +216,20 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, local_root: str, for
         return out
 
     label = pg.labels.get(iri) or iri.rsplit("/", 1)[-1]
-    alt = " · ".join(f'<a href="{html.escape(u)}">{html.escape(n)}</a>' for n, u in formats.items())
+    alt = " · ".join(anchor(u, n) for n, u in formats.items())
     h = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(label)} · oretrace</title>",
-         f"<style>{_CSS}</style>"]
+         f"<style>{CSS}</style>"]
     for n, u in formats.items():
-        h.append(f'<link rel="alternate" type="{html.escape(FORMAT_NAMES.get(n, n))}" href="{html.escape(u)}">')
+        if web_link(u):
+            h.append(f'<link rel="alternate" type="{html.escape(media.FORMAT_NAMES.get(n, n))}" href="{html.escape(u)}">')
     h.append("</head><body>")
-    h.append(f'<p class="muted"><a href="{html.escape(local_root)}/">oretrace</a> · linked data</p>')
+    h.append(f'<p class="muted">{anchor(base + "/", "oretrace")} · linked data</p>')
     h.append(f"<h1>{html.escape(label)}</h1><p><code>{html.escape(iri)}</code></p><p class=muted>also as {alt}</p>")
+    gone, replacement = deprecation(iri, quads)
+    if gone:
+        h.append("<p role=note><strong>Deprecated.</strong> " + (
+            f"Replaced by {pg.term(ox.NamedNode(replacement))}." if replacement else
+            "Withdrawn: it was a mistake and nothing replaces it. What the graph said about it stays below.") + "</p>")
     if inferred_types:
         h.append('<p>Classified by the reasoner as: ' + ", ".join(pg.term(t) for t in sorted(inferred_types, key=str)) + "</p>")
     if about:
@@ -298,14 +260,38 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, local_root: str, for
         h += [f"<tr><td>{pg.term(q.subject)}</td><td>{pg.term(q.predicate)}</td><td>{pg.term(q.object)}</td></tr>"
               for q in own]
         h.append("</table><h2>Provenance</h2><p>" + provenance(iri) + "</p>")
-    h.append('<p class="muted">Data CC BY 4.0 · <a href="' + html.escape(local_root) + '/sparql">SPARQL endpoint</a> · '
-             '<a href="' + html.escape(local_root) + '/.well-known/void">dataset description</a></p></body></html>')
+    h.append(f'<p class="muted">Data CC BY 4.0 · {anchor(base + "/sparql", "SPARQL endpoint")} · '
+             f'{anchor(base + "/.well-known/void", "dataset description")}</p></body></html>')
     return "\n".join(h)
 
 
-def render_not_found(iri: str, local_root: str) -> str:
+def deprecation(iri: str, quads: list[ox.Quad]) -> tuple[bool, str | None]:
+    """(deprecated, replacement): whether the graph marks `iri` owl:deprecated, and the http(s) IRI it
+    names with dcterms:isReplacedBy (None for a withdrawn IRI). The life of an IRI (docs/modelling.md):
+    a deprecated IRI with a replacement answers with a redirect, a withdrawn one with 410 Gone."""
+    e = ox.NamedNode(iri)
+    deprecated = any(q.subject == e and q.predicate.value == OWL + "deprecated" and isinstance(q.object, ox.Literal)
+                     and q.object.value in ("true", "1") for q in quads)
+    if not deprecated:
+        return False, None
+    for q in quads:
+        if q.subject == e and q.predicate.value == DCTERMS + "isReplacedBy" and isinstance(q.object, ox.NamedNode) \
+                and web_link(q.object.value) and q.object.value != iri:
+            return True, q.object.value
+    return True, None
+
+
+def render_moved(iri: str, replacement: str, iris: IRIs) -> str:
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>deprecated · oretrace</title></head><body>"
+            f"<h1>This IRI is deprecated</h1><p><code>{html.escape(iri)}</code></p>"
+            f"<p>It was merged into, or corrected by, {anchor(replacement, replacement)}. The old IRI keeps "
+            f"answering with this redirect; it will never name anything else.</p>"
+            f'<p>{anchor(iris.base + "/", "oretrace")}</p></body></html>')
+
+
+def render_not_found(iri: str, iris: IRIs) -> str:
     return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>not found · oretrace</title></head><body>"
             f"<h1>Nothing is known about this IRI</h1><p><code>{html.escape(iri)}</code></p>"
             f"<p>The graph holds no statement about it. oretrace never reuses an IRI for another thing, so an IRI "
             f"that once answered may be deprecated, but will not change meaning.</p>"
-            f'<p><a href="{html.escape(local_root)}/">oretrace</a></p></body></html>')
+            f'<p>{anchor(iris.base + "/", "oretrace")}</p></body></html>')

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .vocab import DCTERMS, OT, OWL, PREFIXES, RDF, RDFS, SKOS
+from .errors import InputError
+from .vocab import DCTERMS, OT, OWL, PREFIXES, RDFS, SKOS
 
 
 @dataclass
@@ -53,6 +54,18 @@ class Ontology:
         else:
             iri = OT + name
         return iri if iri in pool else None
+
+
+def reachable(start: str, neighbours) -> set[str]:
+    """`start` and everything reachable from it through `neighbours(node)` (the superclasses of a
+    class, the sub-properties of a property...)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for n in neighbours(todo.pop()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
 
 
 def load(ontology_dir: Path) -> Ontology:
@@ -110,19 +123,15 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
         if ind in onto.classes or ind in onto.object_properties or ind in onto.datatype_properties:
             del onto.individuals[ind]
     for c in onto.classes:
-        seen, todo = {c}, [c]
-        while todo:
-            for parent in sub.get(todo.pop(), ()):
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        onto.superclasses[c] = seen
+        onto.superclasses[c] = reachable(c, lambda x: sub.get(x, ()))
     # blank nodes get stable labels, so that two builds write the same bytes
     canon = to_canonical_graph(g)
     onto.nquads = "".join(sorted(line + "\n" for line in canon.serialize(format="nt").splitlines() if line.strip()))
     return onto
 
 
-class OntologyError(Exception):
+class OntologyError(InputError):
     """The ontology files cannot be read."""
+
+    prefix = ""
 

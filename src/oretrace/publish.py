@@ -30,7 +30,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pyoxigraph as ox
 
-from . import store as store_mod
+from . import crash, store as store_mod
 from . import virtuoso
 from .vocab import IRIs
 
@@ -142,7 +142,9 @@ def publish(settings, store_url: str, endpoint: str | None = None, auth: str | N
                                    f"{resp[:300].decode(errors='replace').strip()}")
             if progress:
                 progress(i, len(targets))
+            crash.point("publish:put")
         removed = []
+        crash.point("publish:delete")
         if endpoint:
             stale = sorted(remote_graphs(endpoint, iris, auth) - set(graphs))
             for g in stale:

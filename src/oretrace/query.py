@@ -7,7 +7,9 @@ A catalogue query is a `.rq` file in queries/ whose leading comment block has fi
     # param: site iri = site/bolivar-mine   the mine to ask about
     # returns: one row per (relation, actor)
 
-Parameters are bound with a trailing VALUES clause, so the same text runs on any store.
+Parameters are bound with a VALUES clause (each value checked for its kind and written as a term), so
+the same text runs on any store. Queries run through `oretrace.backend` (`run(text, timeout, cap)`),
+which applies the read-only policy of `oretrace.sparqltext`.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import json
 import re
 import shutil
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .vocab import PREFIXES, IRIs, prefix_block
+from . import sparqltext
+from .vocab import PREFIXES, XSD, IRIs, prefix_block
 
 
-class QueryError(Exception):
-    """A query could not be parsed or run."""
+QueryError = sparqltext.QueryError  # a query could not be parsed or run (base of every error of the read side)
 
 
 @dataclass
@@ -85,7 +88,12 @@ def catalogue(queries_dir: Path) -> dict[str, NamedQuery]:
 
 
 def bind(nq: NamedQuery, values: dict[str, str], iris: IRIs) -> str:
-    """The query text with its parameters bound (defaults where not given) by a trailing VALUES."""
+    """The query text with its parameters bound (defaults where not given) by a VALUES clause.
+
+    Each value is checked for its kind and written as a term by pyoxigraph, never pasted: an IRI
+    must be a valid absolute IRI (or kind/slug, or prefix:name of a known vocabulary), an integer or
+    a decimal must parse as one.
+    """
     unknown = set(values) - {p.name for p in nq.params}
     if unknown:
         raise QueryError(f"query {nq.name} has no parameter {', '.join(sorted(unknown))} "
@@ -96,120 +104,94 @@ def bind(nq: NamedQuery, values: dict[str, str], iris: IRIs) -> str:
         if raw is None:
             continue
         names.append("?" + p.name)
-        terms.append(_term_text(p, raw, iris))
+        terms.append(param_term(p, raw, iris))
     if not names:
         return nq.text
-    values = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
-    # at the head of the outermost WHERE block, so the bindings narrow the query from the start
-    body = _blank_comments(nq.text)
-    m = _OUTER_WHERE.search(body)
-    assigned = any(re.search(rf"(?i)\bAS\s+{re.escape(n)}\b", body) for n in names)  # BIND(.. AS ?p) must come first
-    if m and not assigned:
-        return f"{nq.text[:m.end()]}\n  {values}\n{nq.text[m.end():]}"
-    return f"{nq.text.rstrip()}\n{values}\n"
+    clause = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+    text = sparqltext.decode(nq.text)
+    toks = sparqltext.tokenize(text)
+    # at the head of the outermost WHERE block, so the bindings narrow the query from the start,
+    # unless the query assigns a parameter itself (BIND(... AS ?p) must come before any use of ?p)
+    assigned = {toks[k + 1].name for k, t in enumerate(toks[:-1])
+                if t.kind == sparqltext.KEYWORD and t.text == "AS" and toks[k + 1].kind == sparqltext.VAR}
+    where = sparqltext.where_group(toks)
+    if where and toks[where - 1].text == "WHERE" and not assigned & {n[1:] for n in names}:
+        at = toks[where].end
+        return f"{text[:at]}\n  {clause}\n{text[at:]}"
+    return f"{text.rstrip()}\n{clause}\n"
 
 
-_OUTER_WHERE = re.compile(r"(?i)\bWHERE\s*\{")
+MAX_PARAM_CHARS = 2000
 
 
-def _blank_comments(text: str) -> str:
-    """The text with comments replaced by spaces of the same length (IRIs and strings kept)."""
-    return re.sub(r"(<[^>\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')|#[^\n]*",
-                  lambda m: m.group(1) if m.group(1) else " " * len(m.group(0)), text)
-
-
-def _term_text(p: Param, raw: str, iris: IRIs) -> str:
+def param_term(p: Param, raw: str, iris: IRIs) -> str:
+    """A parameter value of its kind as a SPARQL term (QueryError in words if it is not one)."""
+    if not isinstance(raw, str) or len(raw) > MAX_PARAM_CHARS:
+        raise QueryError(f"parameter {p.name}: give a value of at most {MAX_PARAM_CHARS} characters")
     if p.kind == "iri":
-        if raw.startswith("<") and raw.endswith(">"):
-            return raw
-        if re.match(r"^https?://", raw):
-            return f"<{raw}>"
-        if ":" in raw and raw.split(":", 1)[0] in PREFIXES:
-            pre, local = raw.split(":", 1)
-            return f"<{PREFIXES[pre]}{local}>"
-        if "/" in raw:
-            return f"<{iris.ref(raw)}>"
-        raise QueryError(f"parameter {p.name}: {raw!r} is not an IRI, prefixed name or kind/slug")
-    if p.kind in ("integer", "decimal"):
+        value = raw.strip()
+        if value.startswith("<") and value.endswith(">"):
+            value = value[1:-1]
+        elif "/" in value and ":" not in value.split("/", 1)[0]:  # kind/slug (statement ids may hold more slashes)
+            value = iris.ref(value)
+        elif ":" in value and value.split(":", 1)[0] in PREFIXES:
+            pre, local = value.split(":", 1)
+            value = PREFIXES[pre] + local
         try:
-            float(raw)
-        except ValueError:
-            raise QueryError(f"parameter {p.name}: {raw!r} is not a number") from None
-        return raw
-    return json.dumps(raw)
+            return sparqltext.iri(value)
+        except ValueError as e:
+            raise QueryError(f"parameter {p.name}: {raw!r} is not an IRI ({e}); give an absolute IRI, "
+                             "kind/slug (site/bolivar-mine) or prefix:name (ot:Smelter)") from None
+    if p.kind == "integer":
+        text = raw.strip()
+        digits = text[1:] if text[:1] in ("+", "-") else text
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 40:
+            raise QueryError(f"parameter {p.name}: {raw!r} is not an integer (write up to 40 digits, e.g. 2019)")
+        return sparqltext.literal(str(int(text)), XSD + "integer")
+    if p.kind == "decimal":
+        text = raw.strip()
+        try:
+            d = Decimal(text) if text.isascii() and len(text) <= 60 else None
+        except InvalidOperation:
+            d = None
+        if d is None or not d.is_finite() or abs(d.adjusted()) > 40:
+            raise QueryError(f"parameter {p.name}: {raw!r} is not a decimal number (e.g. 0.5 or 1200)")
+        return sparqltext.literal(format(d, "f"), XSD + "decimal")
+    return sparqltext.literal(raw)
 
 
 # ------------------------------------------------------------------ results
 @dataclass
 class Result:
-    """A query result: SELECT rows, an ASK boolean, or CONSTRUCT/DESCRIBE triples."""
+    """A query result: SELECT rows, an ASK boolean, or CONSTRUCT/DESCRIBE triples.
+
+    `truncated` says rows (or triples) were cut at the cap the query was run with; `form` is the
+    query form and `seconds` the time it took, when the backend knows them."""
 
     columns: list[str] = field(default_factory=list)
     rows: list[list[object]] = field(default_factory=list)  # cells: pyoxigraph terms or None
     boolean: bool | None = None
     triples: list[ox.Triple] | None = None
+    truncated: bool = False
+    form: str = ""
+    seconds: float = 0.0
 
 
 def run_store(store: ox.Store, query: str, union: bool = True) -> Result:
-    """Run SPARQL on a pyoxigraph store; the default graph is the union of all graphs."""
-    try:
-        res = store.query(query, use_default_graph_as_union=union)
-    except SyntaxError as e:
-        raise QueryError(f"SPARQL syntax error: {e}") from None
-    except OSError as e:
-        raise QueryError(f"query failed: {e}") from None
-    if isinstance(res, ox.QueryBoolean):
-        return Result(boolean=bool(res))
-    if isinstance(res, ox.QuerySolutions):
-        cols = [v.value for v in res.variables]
-        return Result(cols, [[sol[c] for c in cols] for sol in res])
-    return Result(triples=list(res))
+    """Run SPARQL on a pyoxigraph store (the default graph is the union of all graphs), through the policy."""
+    from .backend import StoreBackend
+
+    return StoreBackend(store, union=union).run(query)
 
 
-def run_endpoint(url: str, query: str, timeout: int = 30) -> Result:
-    """Run SPARQL on any SPARQL 1.1 endpoint through SPARQLWrapper."""
-    from SPARQLWrapper import JSON, N3, SPARQLWrapper
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+def run_endpoint(url: str, query: str, timeout: float = 30) -> Result:
+    """Run SPARQL on any SPARQL 1.1 endpoint, through the policy."""
+    from .backend import EndpointBackend
 
-    kind = _query_form(query)
-    sw = SPARQLWrapper(url)
-    sw.setQuery(query)
-    # SPARQLWrapper guesses the form from the text, and comment words such as "load" fool it
-    sw.queryType = kind if kind in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") else "SELECT"
-    sw.setTimeout(timeout)
-    sw.setMethod("POST")
-    try:
-        if kind in ("CONSTRUCT", "DESCRIBE"):
-            sw.setReturnFormat(N3)
-            data = sw.query().convert()
-            if isinstance(data, str):
-                data = data.encode()
-            if not isinstance(data, bytes):
-                data = data.serialize(format="nt").encode()
-            return Result(triples=[ox.Triple(q.subject, q.predicate, q.object)
-                                   for q in ox.parse(data, format=ox.RdfFormat.TURTLE)])
-        sw.setReturnFormat(JSON)
-        data = sw.query().convert()
-    except SPARQLWrapperException as e:
-        raise QueryError(f"endpoint {url} refused the query: {e}") from None
-    except OSError as e:
-        raise QueryError(f"endpoint {url} cannot be reached: {e}") from None
-    if "boolean" in data:
-        return Result(boolean=bool(data["boolean"]))
-    cols = data["head"].get("vars", [])
-    if kind == "ASK" and cols == [VIRTUOSO_ASK]:
-        return Result(boolean=virtuoso_ask(data))
-    rows = [[term_from_json(b.get(c)) for c in cols] for b in data["results"]["bindings"]]
-    return Result(cols, rows)
+    return EndpointBackend(url).run(query, timeout=timeout)
 
 
 VIRTUOSO_ASK = "__ASK_RETVAL"  # Virtuoso 7.2 answers ASK as a table of this one column: a row (1) for true, none for false
-
-
-def virtuoso_ask(data: dict) -> bool:
-    """The boolean of an ASK answered in Virtuoso's table form."""
-    rows = data.get("results", {}).get("bindings", [])
-    return bool(rows) and rows[0].get(VIRTUOSO_ASK, {}).get("value") not in ("0", "false")
 
 
 def term_from_json(b):
@@ -230,34 +212,24 @@ def term_from_json(b):
     return ox.Literal(b["value"])
 
 
-def _query_form(query: str) -> str:
-    body = re.sub(r"#[^\n]*", "", query)
-    body = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", body)
-    m = re.match(r"\s*(\w+)", body)
-    return m.group(1).upper() if m else "SELECT"
-
-
 def with_prefixes(query: str) -> str:
-    """The query with the standard PREFIX lines added for prefixes it uses but does not declare."""
-    declared = {m.lower() for m in re.findall(r"(?i)PREFIX\s+(\w*):", query)}
-    used = {p for p in PREFIXES if p not in declared and re.search(rf"(?<![\w<]){p}:", query)}
-    return prefix_block(used) + query if used else query
+    """The query with the standard PREFIX lines added for prefixes it uses but does not declare
+    (unchanged if it cannot be read: the error is reported when it runs)."""
+    try:
+        declared, used = sparqltext.prefixes(query)
+    except QueryError:
+        return query
+    missing = {p for p in used - declared if p in PREFIXES}
+    return prefix_block(missing) + query if missing else query
 
 
 # ------------------------------------------------------------------ formatting
 def value_text(term, compact: bool = True, iris: IRIs | None = None) -> str:
-    """A term as short readable text: prefixed IRIs, plain literal values."""
+    """A term as short readable text: kind/slug or prefix:name for IRIs, plain literal values."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        v = term.value
-        if compact:
-            if iris and v.startswith(iris.base + "/id/"):
-                return v[len(iris.base) + 4:]
-            for p, ns in PREFIXES.items():
-                if v.startswith(ns) and re.match(r"^[\w.-]*$", v[len(ns):]):
-                    return f"{p}:{v[len(ns):]}"
-        return v
+        return sparqltext.shorten(term.value, iris.base if iris else None) if compact else term.value
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)

@@ -8,7 +8,8 @@ inconsistent graph raises `InconsistencyError` naming the statements that togeth
 HermiT reads RDF/XML written by pyoxigraph (owlready2 cannot read Turtle) and is run through
 its command line, the same jar and Java settings that owlready2's `sync_reasoner_hermit` uses;
 its output (SubClassOf and Type axioms) is parsed here. Statement and citation metadata in the
-provenance graph are left out: they are checked by SHACL, not classified.
+provenance graph are left out (they would double HermiT's time): the build's SPARQL rules classify
+them (build.py, rules.py).
 """
 
 from __future__ import annotations
@@ -23,23 +24,24 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from .ontology import Ontology
+from .errors import InputError
+from .ontology import Ontology, reachable
 from .vocab import OWL, RDF
 
 _TYPE = RDF + "type"
 _AXIOM = re.compile(r"^(SubClassOf|Type)\( <([^>]+)> <([^>]+)> \)$")
 
 
-class ReasonerError(Exception):
+class ReasonerError(InputError):
     """The reasoner could not run."""
 
 
-class InconsistencyError(Exception):
+class InconsistencyError(InputError):
     """The ontology and data contradict each other."""
 
     def __init__(self, statements: list[str], detail: str):
         self.statements = statements
-        super().__init__(detail)
+        super().__init__(detail, summary="fix or remove one of these statements")
 
 
 def _java() -> list[str]:
@@ -110,14 +112,7 @@ def infer(onto: Ontology, asserted: Iterable[ox.Quad]) -> list[ox.Triple]:
         raise InconsistencyError(culprits, f"the graph is inconsistent ({e}); statements involved: {', '.join(culprits) or 'not isolated'}") from None
 
     def ancestors(c: str) -> set[str]:
-        seen, todo = {c}, [c]
-        while todo:
-            x = todo.pop()
-            for p in supers.get(x, set()) | onto.superclasses.get(x, {x}):
-                if p not in seen:
-                    seen.add(p)
-                    todo.append(p)
-        return seen
+        return reachable(c, lambda x: supers.get(x, set()) | onto.superclasses.get(x, {x}))
 
     asserted_types: dict[str, set[str]] = defaultdict(set)
     for t in data_triples:

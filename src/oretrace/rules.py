@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .ontology import reachable
 from .vocab import OWL, RDF
 
 MAX_ROUNDS = 10
@@ -90,13 +91,7 @@ def schema(onto_nt: str) -> Schema:
     transitive = {str(p) for p in g.subjects(R.type, O.TransitiveProperty)}
 
     def below(p: str) -> set[str]:
-        seen, todo = {p}, [p]
-        while todo:
-            for q in subprops.get(todo.pop(), ()):
-                if q not in seen:
-                    seen.add(q)
-                    todo.append(q)
-        return seen
+        return reachable(p, lambda q: subprops.get(q, ()))
 
     def path(p: str) -> str:
         alts = []
@@ -147,12 +142,7 @@ def schema(onto_nt: str) -> Schema:
 
     supers: dict[str, set[str]] = {}
     for c in edges:
-        seen, todo = set(), [c]
-        while todo:
-            for d in edges.get(todo.pop(), ()):
-                if d not in seen:
-                    seen.add(d)
-                    todo.append(d)
+        seen = reachable(c, lambda x: edges.get(x, ()))
         supers[c] = {d for d in seen - {c} if d in classes and d != OWL + "Thing"}
 
     def named(cls) -> set[str]:

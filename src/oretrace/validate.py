@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 import textwrap
 import time
 from collections import defaultdict
@@ -21,16 +20,12 @@ import pyoxigraph as ox
 
 from . import shacl
 from .config import Settings
+from .errors import EXIT_FINDINGS, EXIT_OK, InputError
 from .shacl.model import SEVERITY_ORDER, Graph, Report, Result
 from .vocab import DCTERMS, OT, PREFIXES, PROV, RDF, RDFS, SH, XSD, IRIs
 
 OTSH = "https://w3id.org/oretrace/shapes#"
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 FORMATS = ("text", "turtle", "json", "markdown")
-
-
-class InputError(Exception):
-    """A shapes or data file cannot be used; the message names the file and line."""
 
 
 # ------------------------------------------------------------------ inputs
@@ -405,15 +400,8 @@ def cmd_validate(args, settings: Settings) -> int:
         else:
             st = store_mod.open_store(settings)
         outcome = run(settings, st, iris, args.engine, shapes)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_INPUT
-    except store_mod.NoBuildError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_INPUT
     except shacl.ShapesError as e:
-        print(f"error: {shapes_dir}: the shapes cannot be used: {e}", file=sys.stderr)
-        return EXIT_INPUT
+        raise InputError(f"{shapes_dir}: the shapes cannot be used: {e}") from None
     if args.format == "text":
         print(format_text(outcome, iris))
     elif args.format == "markdown":

@@ -19,7 +19,6 @@ UNIT = "http://qudt.org/vocab/unit/"
 SH = "http://www.w3.org/ns/shacl#"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
-WGS84 = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 
 PREFIXES = {
     "ot": OT, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS,
@@ -83,25 +82,12 @@ class IRIs:
     def graph(self, name: str) -> str:
         return f"{self.base}/graph/{name}"
 
-    @property
-    def provenance_graph(self) -> str:
-        return self.graph("provenance")
-
-    @property
-    def ontology_graph(self) -> str:
-        return self.graph("ontology")
-
-    @property
-    def inferred_graph(self) -> str:
-        return self.graph("inferred")
-
-    @property
-    def validation_graph(self) -> str:
-        return self.graph("validation")
-
-    @property
-    def metadata_graph(self) -> str:
-        return self.graph("metadata")
+    # the named graphs the build makes
+    provenance_graph = property(lambda self: self.graph("provenance"))
+    ontology_graph = property(lambda self: self.graph("ontology"))
+    inferred_graph = property(lambda self: self.graph("inferred"))
+    validation_graph = property(lambda self: self.graph("validation"))
+    metadata_graph = property(lambda self: self.graph("metadata"))
 
     @property
     def dataset(self) -> str:

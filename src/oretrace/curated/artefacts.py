@@ -19,6 +19,72 @@ from . import format as fmt
 BEGIN, END = "<!-- format:begin (generated from src/oretrace/curated/format.py; do not edit) -->", "<!-- format:end -->"
 
 
+def _type_schema(t) -> dict:
+    return {"$ref": f"#/$defs/{t.name}"} if isinstance(t, fmt.Record) else t.schema()
+
+
+def _record_schema(r: fmt.Record, properties: dict | None) -> dict:
+    props = {}
+    for f in r.fields:
+        one = _type_schema(f.type)
+        props[f.key] = {"description": f.doc, **({"oneOf": [one, {"type": "array", "items": one}]} if f.many else one)}
+    s = {"type": "object", "description": r.doc, "properties": props,
+         "required": [f.key for f in r.fields if f.required]}
+    if r.open_properties:  # the ontology's properties, each with the type of its values
+        for key, info in sorted((properties or {}).items()):
+            props.setdefault(key, info)
+    s["additionalProperties"] = False
+    if r.at_least_one:
+        s["anyOf"] = [{"required": [k]} for k in r.at_least_one]
+    return s
+
+
+def _records(r: fmt.Record, seen: dict) -> None:
+    if r.name in seen:
+        return
+    seen[r.name] = r
+    for f in r.fields:
+        if isinstance(f.type, fmt.Record):
+            _records(f.type, seen)
+
+
+def json_schemas(properties: dict) -> dict[str, dict]:
+    """JSON Schemas (2020-12) of the three kinds of curated file; `properties`: ontology properties
+    in snake_case -> schema of their values (from the ontology)."""
+    out = {}
+    for name, rec in fmt.FILES.items():
+        seen: dict[str, fmt.Record] = {}
+        _records(rec, seen)
+        defs = {n: _record_schema(r, properties) for n, r in seen.items() if r is not rec}
+        root = _record_schema(rec, None)
+        root.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                     "$id": f"https://w3id.org/oretrace/schema/{rec.name}.schema.json",
+                     "title": f"oretrace {rec.name}", "$defs": {**defs}})
+        out[f"{rec.name}.schema.json"] = root
+    return out
+
+
+def markdown_tables() -> str:
+    """The field tables of data/README.md."""
+    parts = []
+    order = [fmt.SOURCE_FILE, fmt.SOURCE, fmt.CITED_SOURCE, fmt.STATEMENT, fmt.NODE, fmt.QUANTITY, fmt.LOCATOR,
+             fmt.ENTITY_FILE, fmt.ENTITY, fmt.PROPOSAL_FILE, fmt.PROPOSED_STATEMENT, fmt.PROPOSAL]
+    for r in order:
+        parts.append(f"### {r.name}\n\n{r.doc}" + (" Any ontology property in snake_case may be added (its type comes "
+                                                     "from the ontology)." if r.open_properties else "") + "\n")
+        parts.append("| field | type | required | meaning |\n|---|---|---|---|")
+        for f in r.fields:
+            t = f.type.name if isinstance(f.type, fmt.Record) else f.type.doc
+            if isinstance(f.type, fmt.Choice):
+                t = " / ".join(f"`{v}`" for v in f.type.values)
+            parts.append(f"| `{f.key}` | {t}{' (one or a list)' if f.many else ''} | {'yes' if f.required else ''} | {f.doc} |")
+        if r.at_least_one:
+            parts.append(f"\nAt least one of {', '.join(f'`{k}`' for k in r.at_least_one)}.")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+
 def snake(local: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", local).lower()
 
@@ -51,14 +117,14 @@ def artefacts(settings: Settings, onto: Ontology | None = None) -> dict[Path, st
     """Path -> the text it must hold."""
     onto = onto or load_ontology(settings.ontology_dir)
     out = {}
-    for name, schema in fmt.json_schemas(property_schemas(onto)).items():
+    for name, schema in json_schemas(property_schemas(onto)).items():
         out[settings.data_dir / "schema" / name] = json.dumps(schema, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     readme = settings.data_dir / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
-        out[readme] = head + BEGIN + "\n\n" + fmt.markdown_tables() + "\n" + END + tail
+        out[readme] = head + BEGIN + "\n\n" + markdown_tables() + "\n" + END + tail
     return out
 
 

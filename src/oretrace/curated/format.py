@@ -1,9 +1,12 @@
 """The curated format, declared once: every file, entry, statement and node field, with its type.
 
 From this declaration come the checker's structural rules (`check` below, used by the reader), the
-field tables of data/README.md, the JSON Schemas in data/schema/ that editors use to check YAML as
-it is typed, and the forms of the app (`form`). `oretrace format --write` regenerates the artefacts (`oretrace format --write`, in artefacts.py); tests/test_format.py fails when
-one is stale.
+field tables of data/README.md and the JSON Schemas in data/schema/ that editors use to check YAML
+as it is typed (artefacts.py; `oretrace format --write` regenerates them and tests/test_format.py
+fails when one is stale), and the forms of the app (`form`).
+
+The module passes 500 lines on purpose: the value types and every record are declared together,
+so that the whole format is read in one file, top to bottom.
 
 Node fields are open: besides the fields below, a node takes any ontology property in snake_case
 (`operated_by` is `ot:operatedBy`); their types come from the ontology (object property: a
@@ -12,11 +15,10 @@ reference or an ontology individual; datatype property: its range).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -551,72 +553,7 @@ def decimal_text(v) -> str:
     return s or "0"
 
 
-# ------------------------------------------------------------------ artefacts
-def _type_schema(t) -> dict:
-    return {"$ref": f"#/$defs/{t.name}"} if isinstance(t, Record) else t.schema()
-
-
-def _record_schema(r: Record, properties: dict | None) -> dict:
-    props = {}
-    for f in r.fields:
-        one = _type_schema(f.type)
-        props[f.key] = {"description": f.doc, **({"oneOf": [one, {"type": "array", "items": one}]} if f.many else one)}
-    s = {"type": "object", "description": r.doc, "properties": props,
-         "required": [f.key for f in r.fields if f.required]}
-    if r.open_properties:  # the ontology's properties, each with the type of its values
-        for key, info in sorted((properties or {}).items()):
-            props.setdefault(key, info)
-    s["additionalProperties"] = False
-    if r.at_least_one:
-        s["anyOf"] = [{"required": [k]} for k in r.at_least_one]
-    return s
-
-
-def _records(r: Record, seen: dict) -> None:
-    if r.name in seen:
-        return
-    seen[r.name] = r
-    for f in r.fields:
-        if isinstance(f.type, Record):
-            _records(f.type, seen)
-
-
-def json_schemas(properties: dict) -> dict[str, dict]:
-    """JSON Schemas (2020-12) of the three kinds of curated file; `properties`: ontology properties
-    in snake_case -> schema of their values (from the ontology)."""
-    out = {}
-    for name, rec in FILES.items():
-        seen: dict[str, Record] = {}
-        _records(rec, seen)
-        defs = {n: _record_schema(r, properties) for n, r in seen.items() if r is not rec}
-        root = _record_schema(rec, None)
-        root.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
-                     "$id": f"https://w3id.org/oretrace/schema/{rec.name}.schema.json",
-                     "title": f"oretrace {rec.name}", "$defs": {**defs}})
-        out[f"{rec.name}.schema.json"] = root
-    return out
-
-
-def markdown_tables() -> str:
-    """The field tables of data/README.md."""
-    parts = []
-    order = [SOURCE_FILE, SOURCE, CITED_SOURCE, STATEMENT, NODE, QUANTITY, LOCATOR, ENTITY_FILE, ENTITY, PROPOSAL_FILE,
-             PROPOSED_STATEMENT, PROPOSAL]
-    for r in order:
-        parts.append(f"### {r.name}\n\n{r.doc}" + (" Any ontology property in snake_case may be added (its type comes "
-                                                     "from the ontology)." if r.open_properties else "") + "\n")
-        parts.append("| field | type | required | meaning |\n|---|---|---|---|")
-        for f in r.fields:
-            t = f.type.name if isinstance(f.type, Record) else f.type.doc
-            if isinstance(f.type, Choice):
-                t = " / ".join(f"`{v}`" for v in f.type.values)
-            parts.append(f"| `{f.key}` | {t}{' (one or a list)' if f.many else ''} | {'yes' if f.required else ''} | {f.doc} |")
-        if r.at_least_one:
-            parts.append(f"\nAt least one of {', '.join(f'`{k}`' for k in r.at_least_one)}.")
-        parts.append("")
-    return "\n".join(parts).rstrip() + "\n"
-
-
+# ------------------------------------------------------------------ the app's forms
 def form(record: Record) -> list[dict]:
     """The fields of a record as the app's forms draw them: key, label, widget, choices, required, help."""
     out = []

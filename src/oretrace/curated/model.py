@@ -75,11 +75,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.statement or '-'}: {self.message}"
+        sid = self.statement or "-"
+        if not sid.isprintable():  # an id with a newline or a control character stays on its line
+            sid = repr(sid)
+        return f"{self.file}:{self.line}: {sid}: {self.message}"
 
 
 class CurationError(InputError):
     """The curated files have problems; `problems` lists every one."""
+
+    prefix = ""
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.message))

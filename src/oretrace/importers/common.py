@@ -1,4 +1,4 @@
-"""What every importer shares: row errors, the provenance of each row, batched N-Quads output, progress.
+"""What every importer shares: row errors, the provenance of each row, batched N-Quads output.
 
 An importer reads its file in batches and hands each checked row to an `Emitter` as the triples
 of one statement. The emitter writes the statement's named graph `{base}/id/statement/import/
@@ -10,15 +10,15 @@ complete and published.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..vocab import DCTERMS, OT, PROV, RDF, RDFS, SKOS, XSD, IRIs
+from .. import crash
+from ..errors import EXIT_INPUT, InputError
+from ..store import sha256_file
+from ..vocab import DCTERMS, OT, PROV, QUDT, RDF, RDFS, SKOS, XSD, IRIs
 from . import nt
 
 A = nt.iri(RDF + "type")
@@ -27,11 +27,11 @@ BATCH_ROWS = 5000
 MAX_LISTED = 20
 
 
-class ImportFailure(Exception):
+class ImportFailure(InputError):
     """The import cannot go on; `problems` lists what is wrong, each with how to fix it."""
 
-    def __init__(self, problems: list[str], code: int = 2):
-        self.problems, self.code = problems, code
+    def __init__(self, problems: list[str], code: int = EXIT_INPUT):
+        self.problems, self.code, self.exit_code = problems, code, code
         super().__init__("\n".join(problems))
 
 
@@ -43,10 +43,6 @@ class RowError:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
-
-
-class BadRow(Exception):
-    """One row cannot be imported; the message says what and how to fix it."""
 
 
 @dataclass
@@ -69,33 +65,6 @@ def slugify(text: str) -> str:
     return s or "x"
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class Progress:
-    """A status line on stderr at most once a second: rows, rate and the time left."""
-
-    def __init__(self, label: str, total_bytes: int | None, quiet: bool = False):
-        self.label, self.total, self.quiet = label, total_bytes, quiet
-        self.t0 = self.last = time.perf_counter()
-
-    def update(self, rows: int, done_bytes: int | None = None, force: bool = False) -> None:
-        now = time.perf_counter()
-        if self.quiet or (not force and now - self.last < 1.0):
-            return
-        self.last = now
-        el = max(now - self.t0, 1e-6)
-        msg = f"{self.label}: {rows:,} rows, {rows / el:,.0f} rows/s"
-        if self.total and done_bytes:
-            frac = min(done_bytes / self.total, 1.0)
-            left = el * (1 - frac) / frac if frac > 0 else 0
-            msg += f", {frac:.0%} of the file, about {left:.0f} s left"
-        print(msg, file=sys.stderr, flush=True)
 
 
 class Emitter:
@@ -128,9 +97,16 @@ class Emitter:
             self.f.write("".join(self.lines))
             self.quads += len(self.lines)
             self.lines.clear()
+            self.f.flush()
+            crash.point("import:writing")
 
     def close(self) -> None:
+        """Write what is left and make the file durable (a release may be built from it next)."""
+        if self.f.closed:
+            return
         self.flush()
+        self.f.flush()
+        os.fsync(self.f.fileno())
         self.f.close()
 
     # -- descriptions
@@ -243,23 +219,48 @@ def emit_place(em: Emitter, place) -> str:
     return term
 
 
+# ------------------------------------------------------------------ figures (docs/modelling.md)
+SEP = " · "  # as in the labels the curated reader generates
+_T = {k: nt.iri(v) for k, v in {
+    "measures": OT + "measures", "subject": OT + "subject", "material": OT + "material", "element": OT + "element",
+    "whole": OT + "whole", "basis": OT + "basis", "year": OT + "year", "undated": OT + "undatedReason",
+    "num": QUDT + "numericValue", "unit": QUDT + "hasUnit"}.items()}
+_CLASSES: dict[str, str] = {}
+
+
+def figure(obs: str, cls: str, measure: str, subject: str, value, unit: str, label: str, *, year: int | None = None,
+           undated: str = "NoPeriodInSource", material: str | None = None, element: str | None = None,
+           whole: str | None = None, basis=()) -> list[tuple[str, str, str]]:
+    """The triples of one figure in the pattern of docs/modelling.md: its class, `ot:measures` code,
+    subject, material or element, period (the year, or why there is none), value and unit, label.
+    `cls` and `measure` are local names in the ontology; the other terms are N-Quads terms."""
+    c = _CLASSES.get(cls) or _CLASSES.setdefault(cls, nt.iri(OT + cls))
+    m = _CLASSES.get(measure) or _CLASSES.setdefault(measure, nt.iri(OT + measure))
+    t = [(obs, A, c), (obs, _T["measures"], m), (obs, _T["subject"], subject), (obs, LABEL, nt.lit(label, "en"))]
+    if material:
+        t.append((obs, _T["material"], material))
+    if element:
+        t.append((obs, _T["element"], element))
+    if whole:
+        t.append((obs, _T["whole"], whole))
+    for b in basis:
+        t.append((obs, _T["basis"], b))
+    if year is not None:
+        t.append((obs, _T["year"], nt.integer(year)))
+    else:
+        u = _CLASSES.get(undated) or _CLASSES.setdefault(undated, nt.iri(OT + undated))
+        t.append((obs, _T["undated"], u))
+    t += [(obs, _T["num"], nt.decimal(value)), (obs, _T["unit"], unit)]
+    return t
+
+
+def figure_label(*parts) -> str:
+    """A figure's label from its dimensions: subject · material · measure · period."""
+    return SEP.join(str(p) for p in parts if p not in (None, ""))
+
+
 def staged_path(imports_dir: Path, name: str) -> Path:
+    """The temporary file an import is written to; store.recover removes it, or renames it into
+    place when the current release was built from it."""
     imports_dir.mkdir(parents=True, exist_ok=True)
     return imports_dir / f".{name}.nq.tmp-{os.getpid()}"
-
-
-def clean_stale(imports_dir: Path) -> None:
-    """Remove temporary files of imports that were interrupted (their process is gone)."""
-    if not imports_dir.is_dir():
-        return
-    for p in imports_dir.glob(".*.nq.tmp-*"):
-        pid = p.name.rsplit("-", 1)[-1]
-        alive = False
-        if pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-                alive = True
-            except (ProcessLookupError, PermissionError):
-                alive = False
-        if not alive or int(pid) == os.getpid():
-            p.unlink(missing_ok=True)

@@ -4,8 +4,12 @@ Input: a JSON file holding an array of MinMod `MineralSite` records, or a folder
 Each record becomes one statement about a site: its name, country (MinMod's country entity,
 mapped to ISO 3166 through MinMod's own country table when it is found beside the data, else
 the observed name through countries.py), its WGS 84 point, and one content observation per
-graded commodity that is a chemical element in the ontology (oxides such as WO3 and SnO2 are
-kept as the element, with the oxide named in `ot:measure`).
+graded commodity that is a chemical element in the ontology: a `ContentObservation` measuring
+`ElementConcentration` of the element (`ot:element`) at the site, in percent or ppm, in the year
+of the record's date or, without one, marked `ot:undatedReason ot:NoPeriodInSource`. A grade
+given as an oxide (WO3, SnO2, Ta2O5, Nb2O5) is the content of that oxide: its observation names
+the oxide as `ot:material` (`material/oxide-<formula>`, which contains the element), never as
+the element, since the two figures differ.
 
 Where a curated site in the current build is the same place (same country, and one of the
 record's names equals the site's label or alternative label once words like "mine" are set
@@ -16,15 +20,16 @@ matches two curated sites links neither and is reported.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 from ..units import UNITS
-from ..vocab import DCTERMS, OT, QUDT, RDFS, SKOS
+from ..vocab import DCTERMS, OT, SKOS
 from . import countries, nt
-from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place, slugify
+from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place, figure, figure_label, slugify
+from .reading import CONTROL, JsonRecords, check_path
 
 ELEMENTS = {"Sn": "Tin", "W": "Tungsten", "Zn": "Zinc", "In": "Indium", "Cu": "Copper", "Ag": "Silver", "Pb": "Lead",
             "Au": "Gold", "Ta": "Tantalum", "Nb": "Niobium", "Co": "Cobalt", "Ga": "Gallium", "Ge": "Germanium"}
@@ -54,8 +59,12 @@ def _country_table(path: Path) -> dict[str, str]:
     for p in [path, *path.parents]:
         f = p / "data" / "entities" / "country.csv"
         if f.is_file():
-            with open(f, encoding="utf-8", newline="") as fh:
-                return {f"https://minmod.isi.edu/resource/{r['minmod_id']}": r["iso2"] for r in csv.DictReader(fh) if r.get("iso2")}
+            try:
+                with open(f, encoding="utf-8", newline="") as fh:
+                    return {f"https://minmod.isi.edu/resource/{r['minmod_id']}": r["iso2"]
+                            for r in csv.DictReader(fh) if r.get("iso2")}
+            except (OSError, UnicodeDecodeError, csv.Error, KeyError):
+                return {}  # not MinMod's table: countries are resolved by name (run() notes it)
     return {}
 
 
@@ -103,37 +112,24 @@ def run(ctx) -> None:
         ctx.notes.append("no curated build found: records were not linked to curated sites (run oretrace build first)")
     P = {k: nt.iri(v) for k, v in {
         "site": OT + "Site", "country": OT + "country", "lat": OT + "latitude", "lon": OT + "longitude",
-        "alt": SKOS + "altLabel", "id": DCTERMS + "identifier", "see": RDFS + "seeAlso", "content": OT + "ContentObservation",
-        "subject": OT + "subject", "element": OT + "element", "num": QUDT + "numericValue", "unit": QUDT + "hasUnit",
-        "measure": OT + "measure", "year": OT + "year", "desc": DCTERMS + "description"}.items()}
+        "alt": SKOS + "altLabel", "id": DCTERMS + "identifier"}.items()}
     linked: dict[str, list[str]] = {}
+    skipped: dict[str, int] = {}
     prog = ctx.progress(f"import {ctx.name}")
     for fpath in _files(ctx.path):
-        try:
-            records = json.loads(fpath.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            ctx.bad(getattr(e, "lineno", 1), f"not readable JSON ({e}); the file may be truncated", fpath.name)
-            continue
-        if not isinstance(records, list):
-            ctx.bad(1, "expected a JSON array of MinMod MineralSite records", fpath.name)
-            continue
-        for i, r in enumerate(records, 1):
+        check_path(fpath)
+        reader = JsonRecords(fpath, ctx.options)
+        for i, (line, r) in enumerate(reader.records(), 1):
             where = f"record {i}"
             try:
-                name, rid = r["name"].strip(), str(r["record_id"])
-                loc = r.get("location_info") or {}
-                iso = None
-                for c in loc.get("country") or []:
-                    iso = table.get(c.get("normalized_uri", "")) or iso
-                    if iso is None and c.get("observed_name"):
-                        iso = countries.resolve(c["observed_name"]).code
-                place = countries.resolve(iso) if iso else None
-            except (KeyError, AttributeError, TypeError) as e:
-                ctx.bad(i, f"{where}: missing field {e} (a MinMod MineralSite needs name, record_id, location_info)", fpath.name)
+                rec = _record(r, table)
+            except (ValueError, countries.UnknownPlace) as e:
+                label = r.get("name") if isinstance(r, dict) and isinstance(r.get("name"), str) else None
+                ctx.bad(line, f"{where}{f' ({label[:80]})' if label else ''}: {e}", fpath.name)
                 continue
-            except countries.UnknownPlace as e:
-                ctx.bad(i, f"{where} ({r.get('name')}): {e}", fpath.name)
-                continue
+            name, rid, place = rec["name"], rec["id"], rec["place"]
+            for reason in rec["skipped"]:
+                skipped[reason] = skipped.get(reason, 0) + 1
             names = _variants(name)
             hits = [s for s, sn, sc in curated if names & sn and (not sc or (place and place.code in sc))]
             if len(hits) > 1:
@@ -143,57 +139,152 @@ def run(ctx) -> None:
                 site = nt.iri(hits[0])
                 linked.setdefault(hits[0], []).append(name)
             else:
-                src_slug = slugify(str(r.get("source_id", "minmod")).rsplit("/", 1)[-1])
+                src_slug = slugify(rec["source"].rsplit("/", 1)[-1] or "minmod")
                 site = nt.iri(iris.entity("site", f"minmod-{src_slug}-{slugify(rid)}"))
             t = []
             if not hits:
                 t += [(site, A, P["site"]), (site, LABEL, nt.lit(name, "en"))]
             else:
                 t.append((site, P["alt"], nt.lit(name, "en")))
-            t.append((site, P["id"], nt.lit(f"MinMod record {rid} of {r.get('source_id', '')}".strip())))
+            t.append((site, P["id"], nt.lit(f"MinMod record {rid} of {rec['source']}".strip())))
             if place:
                 t.append((site, P["country"], emit_place(em, place)))
-            m = re.match(r"\s*POINT\s*\(\s*(-?[\d.]+)\s+(-?[\d.]+)\s*\)", loc.get("location") or "")
-            if m:
-                lon, lat = nt.to_decimal(m.group(1)), nt.to_decimal(m.group(2))
-                if lon is not None and lat is not None and abs(lat) <= 90 and abs(lon) <= 180:
-                    t += [(site, P["lat"], nt.decimal(lat)), (site, P["lon"], nt.decimal(lon))]
+            if rec["point"]:
+                lon, lat = rec["point"]
+                t += [(site, P["lat"], nt.decimal(lat)), (site, P["lon"], nt.decimal(lon))]
             about, cites = [site], []
-            for k, inv in enumerate(r.get("mineral_inventory") or [], 1):
-                doc = ((inv.get("reference") or {}).get("document") or {})
-                if doc.get("uri"):
-                    cites.append(em.describe_source(f"doc-{slugify(doc['uri'].split('doi.org/')[-1])}", "Dataset",
-                                                    doc.get("title") or doc["uri"], url=doc["uri"]))
-                com = ((inv.get("commodity") or {}).get("observed_name") or "").strip()
-                sym = re.sub(r"^(%|g/t\s*)", "", com).strip()
-                oxide = sym if sym in OXIDES else None
-                sym = OXIDES.get(sym, sym)
-                grade = inv.get("grade") or {}
-                gunit = GRADE_UNITS.get(((grade.get("unit") or {}).get("observed_name") or "").strip())
-                if com.startswith("%"):
-                    gunit = "percent"
-                elif com.startswith("g/t"):
-                    gunit = "ppm"
-                if sym not in ELEMENTS or grade.get("value") is None or gunit is None:
+            for k, g in enumerate(rec["grades"], 1):
+                if g["doc"]:
+                    uri, title = g["doc"]
+                    cites.append(em.describe_source(f"doc-{slugify(uri.split('doi.org/')[-1])}", "Dataset",
+                                                    title or uri, url=uri))
+                if g["element"] is None:
                     continue
-                v = nt.to_decimal(str(grade["value"]))
-                if v is None or v < 0 or (gunit == "percent" and v > 100):
-                    continue
+                sym, v, gunit = g["element"], g["value"], g["unit"]
                 obs = nt.iri(iris.entity("observation", f"{ctx.name}-{slugify(fpath.stem)}-{i}-{k}"))
-                t += [(obs, A, P["content"]),
-                      (obs, LABEL, nt.lit(f"{ELEMENTS[sym].lower()} grade at {name}", "en")),
-                      (obs, P["subject"], site), (obs, P["element"], nt.iri(OT + ELEMENTS[sym])),
-                      (obs, P["num"], nt.decimal(v)), (obs, P["unit"], nt.iri(UNITS[gunit].iri))]
-                if oxide:
-                    t.append((obs, P["measure"], nt.lit(f"grade as {oxide}")))
-                date = str(inv.get("date") or "")
-                if re.fullmatch(r"\d{4}", date):
-                    t.append((obs, P["year"], nt.integer(int(date))))
+                if g["oxide"]:  # the content of the oxide the record names, not of the element
+                    what, material, element = g["oxide"], _oxide(em, g["oxide"], sym), None
+                else:
+                    what, material, element = ELEMENTS[sym].lower(), None, nt.iri(OT + ELEMENTS[sym])
+                t += figure(obs, "ContentObservation", "ElementConcentration", site, v, nt.iri(UNITS[gunit].iri),
+                            figure_label(name, what, "concentration", g["year"]), year=g["year"],
+                            material=material, element=element)
                 about.append(obs)
             em.statement(f"{slugify(fpath.stem)}/{i}", t, about, {"item": f"{fpath.name}, record {i} ({rid})"},
-                         cites=list(dict.fromkeys(cites)), file=fpath.name, line=i)
+                         cites=list(dict.fromkeys(cites)), file=fpath.name, line=line)
             ctx.rows += 1
             prog.update(ctx.rows)
+        ctx.warnings.extend(reader.warnings)
+    for reason, n in sorted(skipped.items()):
+        ctx.notes.append(f"{n} grade(s) not imported: {reason}")
     for site, names in sorted(linked.items()):
         ctx.notes.append(f"linked to curated {site.rsplit('/id/', 1)[-1]}: {', '.join(sorted(set(names)))}")
     ctx.linked = linked
+
+
+_URL = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
+_POINT = re.compile(r"\s*POINT\s*\(\s*(-?[0-9]+(?:\.[0-9]+)?)\s+(-?[0-9]+(?:\.[0-9]+)?)\s*\)\s*")
+MAX_TEXT = 500
+
+
+def _oxide(em, formula: str, sym: str) -> str:
+    """The material `material/oxide-<formula>` a grade is given as, described once per import."""
+    term = nt.iri(em.iris.entity("material", f"oxide-{formula.lower()}"))
+    em.reference(f"oxide-{formula}", [
+        (term, A, nt.iri(OT + "Material")), (term, LABEL, nt.lit(formula, "en")),
+        (term, nt.iri(OT + "containsElement"), nt.iri(OT + ELEMENTS[sym])),
+        (term, nt.iri(DCTERMS + "description"), nt.lit(
+            f"The oxide {formula}, in which MinMod records give some grades: such a grade is the content of the "
+            "oxide in the deposit, not of the element.", "en"))], [term], em.ds, {"item": formula})
+    return term
+
+
+def _get(obj, key: str, types, what: str, required: bool = False):
+    """obj[key] checked to be of `types` (None when absent and not required); ValueError otherwise."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    v = obj.get(key)
+    if v is None:
+        if required:
+            raise ValueError(f"missing field {key!r} (a MinMod MineralSite needs name, record_id, location_info)")
+        return None
+    if not isinstance(v, types) or isinstance(v, bool):
+        names = {str: "a string", list: "an array", dict: "an object", int: "a number", float: "a number"}
+        want = " or ".join(dict.fromkeys(names[t] for t in (types if isinstance(types, tuple) else (types,))))
+        raise ValueError(f"{what}: field {key!r} is not {want}")
+    if isinstance(v, str) and (len(v) > MAX_TEXT or CONTROL.search(v)):
+        raise ValueError(f"{what}: field {key!r} is longer than {MAX_TEXT} characters or holds control characters")
+    return v
+
+
+def _record(r, table: dict[str, str]) -> dict:
+    """A MinMod record checked field by field; raises ValueError (or UnknownPlace) saying what is wrong."""
+    name = _get(r, "name", str, "the record", True).strip()
+    if not name:
+        raise ValueError("the field 'name' is empty")
+    rid = _get(r, "record_id", (str, int), "the record", True)
+    rid = str(rid).strip()
+    if not rid:
+        raise ValueError("the field 'record_id' is empty")
+    source = (_get(r, "source_id", str, "the record") or "").strip()
+    loc = _get(r, "location_info", dict, "the record") or {}
+    iso = None
+    for c in _get(loc, "country", list, "location_info") or []:
+        uri = _get(c, "normalized_uri", str, "a country of location_info")
+        observed = _get(c, "observed_name", str, "a country of location_info")
+        iso = table.get(uri or "") or iso
+        if iso is None and observed:
+            iso = countries.resolve(observed).code
+    place = countries.resolve(iso) if iso else None
+    point, skipped = None, []
+    wkt = _get(loc, "location", str, "location_info")
+    if wkt:
+        m = _POINT.fullmatch(wkt)
+        if not m:
+            skipped.append("location not a WKT POINT (the site is imported without it)")
+        else:
+            lon, lat = Decimal(m.group(1)), Decimal(m.group(2))
+            if abs(lat) > 90 or abs(lon) > 180:
+                raise ValueError(f"location {wkt!r} is outside WGS 84 (longitude -180..180, latitude -90..90; "
+                                 "is it POINT(longitude latitude)?)")
+            point = (lon, lat)
+    grades = []
+    for k, inv in enumerate(_get(r, "mineral_inventory", list, "the record") or [], 1):
+        what = f"mineral_inventory item {k}"
+        ref = _get(inv, "reference", dict, what) or {}
+        doc = _get(ref, "document", dict, f"{what}, reference") or {}
+        uri = _get(doc, "uri", str, f"{what}, reference document")
+        if uri is not None and not _URL.fullmatch(uri):
+            raise ValueError(f"{what}: reference uri {uri[:80]!r} is not an http(s) URL")
+        title = _get(doc, "title", str, f"{what}, reference document")
+        com = (_get(_get(inv, "commodity", dict, what) or {}, "observed_name", str, f"{what}, commodity") or "").strip()
+        grade = _get(inv, "grade", dict, what) or {}
+        value = _get(grade, "value", (int, float), f"{what}, grade")
+        gunit_name = (_get(_get(grade, "unit", dict, f"{what}, grade") or {}, "observed_name", str,
+                           f"{what}, grade unit") or "").strip()
+        date = _get(inv, "date", (str, int), what)
+        g = {"doc": (uri, title) if uri else None, "element": None}
+        grades.append(g)
+        sym = re.sub(r"^(%|g/t\s*)", "", com).strip()
+        oxide = sym if sym in OXIDES else None
+        sym = OXIDES.get(sym, sym)
+        gunit = GRADE_UNITS.get(gunit_name)
+        if com.startswith("%"):
+            gunit = "percent"
+        elif com.startswith("g/t"):
+            gunit = "ppm"
+        if sym not in ELEMENTS or value is None:
+            continue
+        if gunit is None:
+            skipped.append(f"grade unit {gunit_name[:40]!r} not read")
+            continue
+        v = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        top = 100 if gunit == "percent" else 1_000_000
+        if not 0 <= v <= top:
+            raise ValueError(f"{what}: grade {value} {gunit} of {sym} is outside 0..{top:,} {gunit}")
+        year = None
+        if date is not None and re.fullmatch(r"[0-9]{4}", str(date)):
+            year = int(str(date))
+        g.update(element=sym, value=v, unit=gunit, oxide=oxide, year=year)
+    return {"name": name, "id": rid, "source": source, "place": place, "point": point, "grades": grades,
+            "skipped": skipped}

@@ -5,7 +5,10 @@ leading producers, and the three leading countries with their production. Each r
 statement holding a production observation for the world, one per leading country with its
 rank, and the top-three share. "--" marks a figure the table does not give. A country name
 that cannot be resolved to one country ("Congo", "Australia/Canada") makes the row faulty: it
-is reported, never guessed.
+is reported, never guessed. A row is refused when a producer is above the world total, the
+leaders together exceed it, the ratio is above 1 or a country or year repeats; leaders out of
+rank order and a ratio that disagrees with the figures are imported with a warning (the real
+tables have both).
 
 The CSV files do not carry their unit. Where the unit is known from the caption of the USGS
 table (kept in the upstream repository's "-Table 1" files), it is listed in UNITS with that
@@ -14,15 +17,18 @@ caption; for the other files the unit must be given with `--unit` after checking
 
 from __future__ import annotations
 
-import csv
+import re
+import time
 from decimal import Decimal
 
+from .. import ontology
 from ..units import UNITS as ALL_UNITS
-from ..vocab import DCTERMS, OT, QUDT, RDFS
+from ..vocab import OT
 from . import countries, nt
-from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place
+from .common import A, LABEL, DatasetInfo, ImportFailure, emit_place, figure, figure_label
+from .reading import Table, number
 
-# file stem -> (element, stage word used in labels)
+# file stem -> (element, stage of production)
 COMMODITIES = {
     "Indium": ("Indium", "refined"), "Zinc": ("Zinc", "mine"), "SmelteredZinc": ("Zinc", "smelter"),
     "Tin": ("Tin", "mine"), "SmelteredTin": ("Tin", "smelter"), "Tantalum": ("Tantalum", "mine"),
@@ -40,6 +46,11 @@ REPORT = {"slug": "usgs-ofr-2013-1184", "title": "U.S. mineral dependence: stati
           "creators": ["Barry, J.J.", "Matos, G.R.", "Menzie, W.D."], "year": 2013,
           "url": "https://pubs.usgs.gov/of/2013/1184"}
 ORDINALS = ("1st", "2nd", "3rd")
+# stage -> what its figures measure (ontology/codes.ttl); mine output is all the subject produced
+MEASURES = {"mine": "TotalProduction", "refined": "RefineryProduction", "smelter": "RefineryProduction"}
+STAGE_WORDS = {"mine": "mine production", "refined": "refinery production", "smelter": "smelter production"}
+MAX_TONNES = Decimal("1e10")  # a yearly production above this is refused (check the unit)
+THIS_YEAR = time.gmtime().tm_year
 
 
 def _stem(ctx) -> str:
@@ -84,85 +95,112 @@ def run(ctx) -> None:
     ctx.notes.append(f"unit of {ctx.path.name}: {unit} ({unit_basis})")
     report = em.describe_source(REPORT["slug"], "Report", REPORT["title"], REPORT["creators"], REPORT["year"], REPORT["url"])
     el = nt.iri(OT + element)
-    unit_t, pct = nt.iri(ALL_UNITS[unit].iri), nt.iri(ALL_UNITS["percent"].iri)
-    P = {k: nt.iri(v) for k, v in {"prod": OT + "ProductionObservation", "rank": OT + "RankObservation",
-                                   "share": OT + "ShareObservation", "subject": OT + "subject",
-                                   "material": OT + "material", "year": OT + "year", "num": QUDT + "numericValue",
-                                   "unit": QUDT + "hasUnit", "measure": OT + "measure", "rankp": OT + "rank",
-                                   "basis": OT + "basis", "whole": OT + "whole", "area": OT + "Area",
-                                   "desc": DCTERMS + "description", "seealso": RDFS + "seeAlso"}.items()}
+    unit_t, pct, rank_unit = (nt.iri(ALL_UNITS[u].iri) for u in (unit, "percent", "rank"))
     world = nt.iri(iris.entity("place", "world"))
-    measure = f"world {stage} production" if stage != "mine" else "world mine production"
-    with open(ctx.path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = [h.strip() for h in next(reader, [])]
-        if len(header) != 9 or header[0] != "Year" or not header[1].startswith("World"):
-            raise ImportFailure([f"{ctx.path.name}:1: unexpected header {','.join(header)!r} (expected Year, World..., "
-                                 "Concentrationratio, then production and country of the 1st, 2nd and 3rd producer)"])
-        for row in reader:
-            line = reader.line_num
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) != 9:
-                ctx.bad(line, f"{len(row)} fields where the header has 9 (the file may be truncated)")
-                continue
-            row = [c.strip() for c in row]
-            try:
-                year = int(row[0])
-                world_v = _num(row[1], "world production")
-                ratio = _num(row[2], "concentration ratio")
-                leaders = []
-                for k in range(3):
-                    v, name = _num(row[3 + 2 * k], f"{ORDINALS[k]} production"), row[4 + 2 * k]
-                    if name in ("--", ""):
-                        continue
-                    leaders.append((k + 1, v, countries.resolve(name), name))
-            except (ValueError, countries.UnknownPlace) as e:
-                ctx.bad(line, str(e))
-                continue
-            base = f"{ctx.name}-{year}"
-            t, about = [], []
-            wobs = nt.iri(iris.entity("observation", f"{base}-world"))
-            if world_v is not None:
-                em.reference("world", [(world, A, P["area"]), (world, LABEL, nt.lit("World", "en"))], [world],
-                             em.ds, {"column": header[1]})
-                t += [(wobs, A, P["prod"]), (wobs, LABEL, nt.lit(f"{measure} of {element.lower()}, {year}", "en")),
-                      (wobs, P["subject"], world), (wobs, P["material"], el), (wobs, P["year"], nt.integer(year)),
-                      (wobs, P["num"], nt.decimal(world_v)), (wobs, P["unit"], unit_t), (wobs, P["measure"], nt.lit(measure))]
-                about.append(wobs)
-            for rank, v, place, name in leaders:
-                c = emit_place(em, place)
-                obs = nt.iri(iris.entity("observation", f"{base}-{place.slug.lower()}"))
-                if v is not None:
-                    t += [(obs, A, P["prod"]), (obs, LABEL, nt.lit(f"{stage} production of {element.lower()} in {place.label}, {year}", "en")),
-                          (obs, P["subject"], c), (obs, P["material"], el), (obs, P["year"], nt.integer(year)),
-                          (obs, P["num"], nt.decimal(v)), (obs, P["unit"], unit_t),
-                          (obs, P["measure"], nt.lit(f"{stage} production"))]
-                    about.append(obs)
-                robs = nt.iri(iris.entity("observation", f"{base}-rank-{rank}"))
-                t += [(robs, A, P["rank"]), (robs, LABEL, nt.lit(f"{place.label}: producer no. {rank} of {element.lower()}, {year}", "en")),
-                      (robs, P["subject"], c), (robs, P["material"], el), (robs, P["year"], nt.integer(year)),
-                      (robs, P["rankp"], nt.integer(rank)), (robs, P["measure"], nt.lit(f"rank in world {stage} production"))]
-                if v is not None:
-                    t.append((robs, P["basis"], obs))
-                about.append(robs)
-            if ratio is not None and world_v is not None:
-                sobs = nt.iri(iris.entity("observation", f"{base}-top3-share"))
-                t += [(sobs, A, P["share"]), (sobs, LABEL, nt.lit(f"share of the three leading producers of {element.lower()}, {year}", "en")),
-                      (sobs, P["whole"], wobs), (sobs, P["subject"], world), (sobs, P["material"], el),
-                      (sobs, P["year"], nt.integer(year)), (sobs, P["num"], nt.decimal(ratio * 100)), (sobs, P["unit"], pct),
-                      (sobs, P["measure"], nt.lit("concentration ratio of the three leading producers"))]
-                about.append(sobs)
-            if not t:
-                continue
-            em.statement(f"r{line}", t, about, {"table": ctx.path.stem, "row": line}, cites=[report], line=line)
-            ctx.rows += 1
+    area, measure = nt.iri(OT + "Area"), MEASURES[stage]
+    what = element.lower()
+    labels = ontology.load(ctx.settings.ontology_dir).labels
+    mlabel, rlabel, slabel = (labels.get(OT + m, m) for m in (measure, "ProductionRank", "ShareOfWhole"))
+    dc = bool(ctx.options.get("decimal_comma"))
+    limit = MAX_TONNES / (1000 if unit == "kt" else 1)
+    table = Table(ctx.path, ctx.options)
+    records = table.records()
+    first = next(records, None)
+    header = [h.strip() for h in first[1]] if first else []
+    if len(header) != 9 or header[0] != "Year" or not header[1].startswith("World"):
+        raise ImportFailure([f"{ctx.path.name}:1: unexpected header {','.join(header)[:300]!r} (expected Year, World..., "
+                             "Concentrationratio, then production and country of the 1st, 2nd and 3rd producer)"])
+    years: dict[int, int] = {}
+    for line, row in records:
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != 9:
+            ctx.bad(line, f"{len(row)} fields where the header has 9 (the file may be truncated)")
+            continue
+        row = [c.strip() for c in row]
+        try:
+            if not re.fullmatch(r"[0-9]{4}", row[0]) or not 1900 <= int(row[0]) <= THIS_YEAR:
+                raise ValueError(f"year {row[0]!r} is not a year between 1900 and {THIS_YEAR}")
+            year = int(row[0])
+            if year in years:
+                raise ValueError(f"the year {year} is already on line {years[year]} (keep one row per year)")
+            world_v = _num(row[1], "world production", dc, limit)
+            ratio = _num(row[2], "concentration ratio", dc, limit)
+            leaders = []
+            for k in range(3):
+                v, name = _num(row[3 + 2 * k], f"{ORDINALS[k]} production", dc, limit), row[4 + 2 * k]
+                if name in ("--", ""):
+                    continue
+                leaders.append((k + 1, v, countries.resolve(name), name))
+            _plausible(ctx, line, world_v, ratio, leaders)
+        except (ValueError, countries.UnknownPlace) as e:
+            ctx.bad(line, str(e))
+            continue
+        years[year] = line
+        base = f"{ctx.name}-{year}"
+        t, about = [], []
+        wobs = nt.iri(iris.entity("observation", f"{base}-world"))
+        if world_v is not None:
+            em.reference("world", [(world, A, area), (world, LABEL, nt.lit("World", "en"))], [world],
+                         em.ds, {"column": header[1]})
+            t += figure(wobs, "ProductionObservation", measure, world, world_v, unit_t,
+                        figure_label("World", what, mlabel, year), year=year, material=el)
+            about.append(wobs)
+        leaders_obs = []
+        for rank, v, place, name in leaders:
+            c = emit_place(em, place)
+            obs = nt.iri(iris.entity("observation", f"{base}-{place.slug.lower()}"))
+            if v is not None:
+                t += figure(obs, "ProductionObservation", measure, c, v, unit_t,
+                            figure_label(place.label, what, mlabel, year), year=year, material=el)
+                about.append(obs)
+                leaders_obs.append(obs)
+            robs = nt.iri(iris.entity("observation", f"{base}-rank-{rank}"))
+            t += figure(robs, "RankObservation", "ProductionRank", c, rank, rank_unit,
+                        figure_label(place.label, what, f"{rlabel} ({STAGE_WORDS[stage]})", year), year=year,
+                        material=el, basis=[obs] if v is not None else ())
+            about.append(robs)
+        if ratio is not None and world_v is not None:
+            sobs = nt.iri(iris.entity("observation", f"{base}-top3-share"))
+            t += figure(sobs, "ShareObservation", "ShareOfWhole", world, ratio * 100, pct,
+                        figure_label("World", what, f"{slabel}: the three leading producers", year), year=year,
+                        material=el, whole=wobs, basis=leaders_obs)
+            about.append(sobs)
+        if not t:
+            continue
+        em.statement(f"r{line}", t, about, {"table": ctx.path.stem, "row": line}, cites=[report], line=line)
+        ctx.rows += 1
+    ctx.warnings.extend(table.warnings)
 
 
-def _num(cell: str, what: str) -> Decimal | None:
+def _plausible(ctx, line: int, world, ratio, leaders) -> None:
+    """Refuse a row no table can hold; warn about one that is odd but may be the table's own."""
+    if ratio is not None and ratio > 1:
+        raise ValueError(f"concentration ratio {ratio} is above 1 (the tables give it as a fraction: 0.39, not 39)")
+    if len({p for _, _, p, _ in leaders}) < len(leaders):
+        raise ValueError("the same country is named twice among the three leading producers")
+    values = [(r, v, name) for r, v, _, name in leaders if v is not None]
+    if world is not None:
+        for r, v, name in values:
+            if v > world:
+                raise ValueError(f"the {ORDINALS[r - 1]} producer ({name}, {v}) is above the world total ({world}); "
+                                 "check the columns and the decimal separator")
+        total = sum(v for _, v, _ in values)
+        if len(values) > 1 and total > world * Decimal("1.005"):
+            raise ValueError(f"the leading producers together ({total}) are above the world total ({world})")
+        if ratio is not None and len(values) == 3 and world > 0 and abs(total / world - ratio) > Decimal("0.02"):
+            ctx.warn(line, f"the concentration ratio {ratio} differs from the three producers' share of the world "
+                           f"total ({total / world:.2f})")
+    for (r1, v1, n1), (r2, v2, n2) in zip(values, values[1:]):
+        if r2 == r1 + 1 and v2 > v1:
+            ctx.warn(line, f"the {ORDINALS[r2 - 1]} producer ({n2}, {v2}) is above the {ORDINALS[r1 - 1]} ({n1}, {v1}); "
+                           "the table's ranks are kept as given")
+
+
+def _num(cell: str, what: str, decimal_comma: bool, limit: Decimal) -> Decimal | None:
     if cell in ("--", ""):
         return None
-    d = nt.to_decimal(cell.replace(",", ""))
-    if d is None or d < 0:
-        raise ValueError(f"{what} {cell!r} is not a number of zero or more")
+    d = number(cell, what, decimal_comma, limit)
+    if d < 0:
+        raise ValueError(f"{what} {cell!r} is negative (production is zero or more)")
     return d

@@ -6,12 +6,13 @@ term for term and written to the store.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+
+from ..errors import InputError
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -30,7 +31,7 @@ VIOLATION, WARNING, INFO = sh("Violation"), sh("Warning"), sh("Info")
 SEVERITY_ORDER = {VIOLATION: 0, WARNING: 1, INFO: 2}
 
 
-class ShapesError(Exception):
+class ShapesError(InputError):
     """The shapes graph is not usable (a malformed path, list or parameter)."""
 
 
@@ -168,20 +169,5 @@ LEXICAL = {
     XSD + "dateTime": r"-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?" + _TZ,
     XSD + "gYear": r"-?\d{4,}" + _TZ,
 }
-_LEXICAL_RE = {k: re.compile(f"^(?:{v})$") for k, v in LEXICAL.items()}
 _RANGES = {XSD + "int": (-2**31, 2**31 - 1), XSD + "short": (-2**15, 2**15 - 1), XSD + "byte": (-128, 127),
            XSD + "long": (-2**63, 2**63 - 1)}
-
-
-def well_formed(lit: ox.Literal) -> bool:
-    """False when the literal's lexical form is not valid for its (known) datatype."""
-    dt = lit.datatype.value
-    rx = _LEXICAL_RE.get(dt)
-    if rx is None:
-        return True
-    if not rx.match(lit.value):
-        return False
-    if dt in _RANGES:
-        lo, hi = _RANGES[dt]
-        return lo <= int(lit.value) <= hi
-    return True

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import validate
-from .model import RDF, Graph, path_sparql, sh
+from oretrace.shacl import validate
+from oretrace.shacl.model import RDF, Graph, path_sparql, sh
 
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 SHT = "http://www.w3.org/ns/shacl-test#"
@@ -67,7 +67,6 @@ def cases(root: Path, part: str = "core") -> list[Case]:
             action = g.value(t, ox.NamedNode(MF + "action"))
             data = Path(g.value(action, ox.NamedNode(SHT + "dataGraph")).value.removeprefix("file://"))
             shapes = Path(g.value(action, ox.NamedNode(SHT + "shapesGraph")).value.removeprefix("file://"))
-            name = str(mf.parent.relative_to(root) / mf.stem) if mf.name != "manifest.ttl" else ""
             file = Path(t.value.removeprefix("file://"))
             rel = file.relative_to(root)
             lab = g.value(t, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"))

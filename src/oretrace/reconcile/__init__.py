@@ -1,0 +1,11 @@
+"""Reconciled material balances with uncertainty, element content and royalty ranges, and mirror
+statistics, computed from the graph's figures (docs/reconciliation.md).
+
+`register` adds the `oretrace reconcile` command; `reconcile_quads(store, iris, settings)` is the
+build stage (off by default) that returns the quads of `{base}/graph/reconciled`.
+"""
+
+from .command import register
+from .run import reconcile_quads
+
+__all__ = ["register", "reconcile_quads"]
