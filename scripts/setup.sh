@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what oretrace needs on a fresh Debian machine. Idempotent: skips what is present.
 #   scripts/setup.sh          runtime: Python packages, a Java runtime for HermiT, the app's npm assets
-#   scripts/setup.sh --test   also what the tests need: pytest, Playwright and Debian's Chromium
+#   scripts/setup.sh --test   also what the tests need: pytest, Playwright and Debian's Chromium, Virtuoso
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
@@ -18,6 +18,8 @@ apt_install() {
 if ! command -v java >/dev/null 2>&1; then apt_install default-jre-headless; fi
 if [ "$want_test" = 1 ]; then
   if [ ! -x /usr/bin/chromium ]; then apt_install chromium chromium-driver; fi
+  # the Virtuoso tests (tests/test_virtuoso*.py) need a real Virtuoso server
+  if ! command -v virtuoso-t >/dev/null 2>&1; then apt_install virtuoso-opensource; fi
 fi
 
 extras=""

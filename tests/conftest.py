@@ -87,3 +87,32 @@ def minimal_project(tmp_path):
         (tmp_path / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "data" / rel, tmp_path / "data" / rel)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """A throwaway Virtuoso server (its own virtuoso.ini and database, free ports on 127.0.0.1), stopped at the end.
+
+    Skips only where Virtuoso is not installed, and fails instead when ORETRACE_REQUIRE_VIRTUOSO is set (CI)."""
+    from virtuoso_server import VirtuosoServer, unavailable
+
+    why = unavailable()
+    if why:
+        if os.environ.get("ORETRACE_REQUIRE_VIRTUOSO"):
+            pytest.fail(f"{why}, and CI (ORETRACE_REQUIRE_VIRTUOSO) must not skip the Virtuoso tests")
+        pytest.skip(why)
+    srv = VirtuosoServer(tmp_path_factory.mktemp("virtuoso")).start()
+    try:
+        srv.allow_updates_over_http()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_published(built, virtuoso):
+    """The session's curated build bulk-loaded into the Virtuoso server (as `oretrace publish --virtuoso-isql` does)."""
+    from oretrace import publish
+
+    publish.publish_virtuoso(built, virtuoso.isql_address, virtuoso.load_dir, virtuoso.auth)
+    return virtuoso

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import media, sparqltext
-from .query import Result, term_from_json, term_to_json
+from .query import VIRTUOSO_ASK, Result, term_from_json, term_to_json
 from .sparqltext import QueryError, QuerySyntaxError
 
 
@@ -232,9 +232,32 @@ class EndpointBackend(Backend):
             fmt = media.results_format(ctype)
             if fmt is None:
                 raise Unreachable(f"the SPARQL endpoint {self.url} answered with {ctype or 'no type'}, not SPARQL results")
-            return collect(ox.parse_query_results(body, format=fmt), cap)
-        except (SyntaxError, ValueError, OSError) as e:
+            out = (_json_results(body, cap) if fmt == ox.QueryResultsFormat.JSON
+                   else collect(ox.parse_query_results(body, format=fmt), cap))
+        except (SyntaxError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
             raise Unreachable(f"the SPARQL endpoint {self.url} sent an answer that cannot be read: {e}") from None
+        if checked.form == "ASK" and out.columns == [VIRTUOSO_ASK]:  # Virtuoso 7.2 answers ASK as a table
+            return Result(boolean=bool(out.rows) and out.rows[0][0] is not None
+                          and out.rows[0][0].value not in ("0", "false"))
+        return out
+
+
+def _json_results(body: bytes, cap: int | None) -> Result:
+    """SPARQL JSON results read here rather than by pyoxigraph, whose reader refuses blank node labels
+    that are not Turtle names (Virtuoso sends nodeID://b10001); term_from_json maps them to valid ones."""
+    data = json.loads(body)
+    if not isinstance(data, dict) or not isinstance(data.get("head"), dict):
+        raise ValueError("no head object")
+    if "boolean" in data:
+        return Result(boolean=bool(data["boolean"]))
+    out = Result()
+    out.columns = list(data["head"].get("vars", []))
+    for b in data["results"]["bindings"]:
+        if cap is not None and len(out.rows) >= cap:
+            out.truncated = True
+            break
+        out.rows.append([term_from_json(b.get(c)) for c in out.columns])
+    return out
 
 
 def _status_error(url: str, status: int, headers: dict, body: bytes, timeout: float) -> QueryError:

@@ -1,31 +1,46 @@
-"""`oretrace publish`: copy the current build into any SPARQL 1.1 store over the Graph Store Protocol.
+"""`oretrace publish`: copy the current build into any SPARQL 1.1 store over the Graph Store Protocol,
+or into OpenLink Virtuoso with its bulk loader.
 
 Each named graph of the build (one per curated statement, plus ontology, provenance, inferred,
 metadata and validation) is sent with `PUT ?graph=<iri>`, which replaces that graph on the
 store, so publishing the same build twice leaves the store as it was. With `--endpoint` (the
 store's SPARQL query URL) graphs under the dataset's base that the build no longer has (from an
 earlier build) are deleted; graphs of other datasets on the store are never touched.
+
+Into Virtuoso (`--virtuoso-isql HOST:PORT --virtuoso-dir DIR`), the release's dumps (dataset.nq
+and void.ttl, checked against the manifest) are read by Virtuoso's own bulk loader, the way large
+data is loaded there: the dataset's graphs on the server (all graphs under its base, so also those
+of earlier builds) are deleted, the loader reads the dumps, and the server's quad count of the
+dataset must then equal the build's. Publishing twice gives the same store. The credentials come
+from $ORETRACE_VIRTUOSO_AUTH (USER:PASSWORD), never from the command line.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import json
 import os
 import sys
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
 
 import pyoxigraph as ox
 
 from . import crash, store as store_mod
+from . import virtuoso
 from .vocab import IRIs
 
 
 class PublishError(Exception):
-    """The store refused a request or could not be reached."""
+    """The store refused a request or could not be reached; `partial` once the store may hold part of the build."""
+
+    def __init__(self, msg: str, partial: bool = True):
+        super().__init__(msg)
+        self.partial = partial
 
 
 @dataclass
@@ -93,8 +108,9 @@ def remote_graphs(endpoint: str, iris: IRIs, auth: str | None = None) -> set[str
     q = (f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{iris.base}/")) }}')
     c = _Client(endpoint, auth)
     try:
-        status, data = c.request("POST", endpoint, q.encode(), {
-            "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+        # a form (not an application/sparql-query body, on which Virtuoso 7.2 waits until the connection times out)
+        status, data = c.request("POST", endpoint, urlencode({"query": q}).encode(), {
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
     finally:
         c.close()
     if status != 200:
@@ -142,12 +158,75 @@ def publish(settings, store_url: str, endpoint: str | None = None, auth: str | N
     return PublishResult(len(targets), triples, removed, time.perf_counter() - t0, endpoint is not None)
 
 
+def _checked_dump(release: Path, name: str, manifest: dict) -> Path:
+    """A dump of the release, after its SHA-256 is found equal to the manifest's."""
+    path = release / name
+    info = manifest["dumps"].get(name)
+    if info is None or not path.is_file():
+        raise PublishError(f"{path} is missing from the release (rebuild with `oretrace build`)", partial=False)
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    if h.hexdigest() != info["sha256"]:
+        raise PublishError(f"{path} does not match the SHA-256 in {release / 'manifest.json'}: the file was changed "
+                           "after the build; rebuild with `oretrace build`", partial=False)
+    return path
+
+
+def publish_virtuoso(settings, isql_address: str, stage_dir, auth: str | None, log=None) -> PublishResult:
+    """Bulk-load the current build into Virtuoso, replacing the dataset's graphs there (see the module text)."""
+    t0 = time.perf_counter()
+    iris = IRIs(settings.base)
+    release = store_mod.current_release(settings)
+    man = json.loads((release / "manifest.json").read_text())
+    st = store_mod.open_store(settings)
+    if any(True for _ in st.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        raise PublishError("the build has triples outside any named graph; the bulk loader would need a graph for them "
+                           "(publish over the Graph Store Protocol instead)", partial=False)
+    graphs = {g.value for g in st.named_graphs() if isinstance(g, ox.NamedNode)}
+    void_graph = ox.NamedNode(iris.graph("void"))
+    void_triples = sum(1 for _ in st.quads_for_pattern(None, None, None, void_graph))
+    del st
+    started = False
+
+    def say(msg):
+        nonlocal started
+        started = True
+        if log:
+            log(msg)
+
+    try:
+        user, password = virtuoso.credentials(auth)
+        nq = _checked_dump(release, "dataset.nq", man)
+        void = _checked_dump(release, "void.ttl", man)
+        with virtuoso.Sql(isql_address, user, password) as sql:
+            before = virtuoso.dataset_graphs(sql, iris.base)
+            virtuoso.bulk_load(sql, [(nq, iris.graph("unnamed")), (void, void_graph.value)], stage_dir, iris.base, say)
+            expected = man["counts"]["quads"] + void_triples
+            got = virtuoso.dataset_quads(sql, iris.base)
+    except virtuoso.VirtuosoError as e:
+        raise PublishError(str(e), partial=started) from None
+    if got != expected:
+        raise PublishError(f"Virtuoso holds {got} quads of this dataset after the load, the build has {expected}: "
+                           "it merged or dropped some (see the server's virtuoso.log)")
+    return PublishResult(len(graphs), expected, sorted(before - graphs), time.perf_counter() - t0, True)
+
+
 # ------------------------------------------------------------------ command line
 def register(sub) -> dict:
-    p = sub.add_parser("publish", help="load the current build into a SPARQL 1.1 store (Graph Store Protocol)")
-    p.add_argument("--store", required=True, metavar="URL",
-                   help="the store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store (Oxigraph), "
-                        "http://host:3030/ds/data (Fuseki)")
+    p = sub.add_parser("publish", help="load the current build into a SPARQL 1.1 store (Graph Store Protocol) "
+                                       "or into Virtuoso (bulk loader)")
+    to = p.add_mutually_exclusive_group(required=True)
+    to.add_argument("--store", metavar="URL",
+                    help="the store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store (Oxigraph), "
+                         "http://host:3030/ds/data (Fuseki), http://host:8890/sparql-graph-crud (Virtuoso)")
+    to.add_argument("--virtuoso-isql", metavar="HOST:PORT",
+                    help="bulk-load into Virtuoso through its SQL port (the isql port, e.g. 127.0.0.1:1111; over its ODBC "
+                         "driver); needs --virtuoso-dir and $ORETRACE_VIRTUOSO_AUTH=USER:PASSWORD")
+    p.add_argument("--virtuoso-dir", metavar="DIR",
+                   help="a folder that the Virtuoso server reads at the same path (listed in DirsAllowed of its "
+                        "virtuoso.ini); the dumps are linked or copied there for the loader and removed afterwards")
     p.add_argument("--endpoint", metavar="URL",
                    help="the store's SPARQL query URL; with it, graphs of earlier builds that this build no longer "
                         "has are removed")
@@ -157,6 +236,11 @@ def register(sub) -> dict:
 
 
 def cmd_publish(args, settings) -> int:
+    if args.virtuoso_isql:
+        return _cmd_virtuoso(args, settings)
+    if args.virtuoso_dir:
+        print("error: --virtuoso-dir goes with --virtuoso-isql (the Graph Store Protocol needs no folder)", file=sys.stderr)
+        return 2
     tty = sys.stderr.isatty()
 
     def progress(i, n):
@@ -180,4 +264,28 @@ def cmd_publish(args, settings) -> int:
     else:
         msg += "; graphs of earlier builds were not checked (give --endpoint to remove them)"
     print(msg)
+    return 0
+
+
+def _cmd_virtuoso(args, settings) -> int:
+    if not args.virtuoso_dir:
+        print("error: --virtuoso-isql needs --virtuoso-dir DIR, a folder that the Virtuoso server may read (DirsAllowed)",
+              file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+
+    def log(msg):
+        print(f"  {msg} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+
+    try:
+        r = publish_virtuoso(settings, args.virtuoso_isql, args.virtuoso_dir, os.environ.get("ORETRACE_VIRTUOSO_AUTH"), log)
+    except store_mod.NoBuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except PublishError as e:
+        print(f"error: {e}" + ("\nthe server may now hold part of this build; run the same command again once the cause "
+                               "is fixed" if e.partial else ""), file=sys.stderr)
+        return 2
+    print(f"published {r.graphs} graphs ({r.triples} triples) to Virtuoso at {args.virtuoso_isql} in {r.seconds:.1f} s; "
+          f"removed {len(r.removed)} graph{'s' if len(r.removed) != 1 else ''} of earlier builds")
     return 0

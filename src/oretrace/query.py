@@ -193,6 +193,9 @@ def run_endpoint(url: str, query: str, timeout: float = 30) -> Result:
     return EndpointBackend(url).run(query, timeout=timeout)
 
 
+VIRTUOSO_ASK = "__ASK_RETVAL"  # Virtuoso 7.2 answers ASK as a table of this one column: a row (1) for true, none for false
+
+
 def term_from_json(b):
     """A pyoxigraph term from a SPARQL JSON results binding (None for an unbound variable)."""
     if b is None:
@@ -200,7 +203,10 @@ def term_from_json(b):
     if b["type"] == "uri":
         return ox.NamedNode(b["value"])
     if b["type"] == "bnode":
-        return ox.BlankNode(b["value"])
+        try:
+            return ox.BlankNode(b["value"])
+        except ValueError:  # a label that is not one in Turtle's syntax (Virtuoso: nodeID://b10001)
+            return ox.BlankNode("x" + b["value"].encode().hex())
     if "xml:lang" in b:
         return ox.Literal(b["value"], language=b["xml:lang"])
     if "datatype" in b:
