@@ -18,7 +18,8 @@ from test_proposals import cli
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle  # noqa: E402
+from browser import CHROMIUM, running_app, wait_idle  # noqa: E402
+from test_e2e_app import browser  # noqa: E402,F401 - the shared Chromium fixture
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (the README's test command does)", allow_module_level=True)
@@ -45,14 +46,6 @@ def project(tmp_path_factory):
 def app_url(project):
     with running_app(project, project / "build") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
