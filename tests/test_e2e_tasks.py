@@ -151,6 +151,8 @@ def test_search_finds_touchscreen_written_apart(page, app_url, iris):
     assert "touchscreen" in first.inner_text() and "ontology" not in first.inner_text()
     page.goto(f"{app_url}/entity?q=royalty")
     wait_idle(page)
+    page.locator(f"{MAIN} li").first.wait_for(timeout=30_000)  # the hits, not the page half drawn
+    wait_idle(page)
     items = page.locator(f"{MAIN} li").all_inner_texts()
     terms = [i for i, t in enumerate(items) if "term of the ontology" in t]
     data = [i for i, t in enumerate(items) if "term of the ontology" not in t]
@@ -174,7 +176,7 @@ def test_findings_name_the_numbers_that_do_not_add_up(browser, tmp_path):  # noq
             wait_idle(pg)
             main = pg.locator(MAIN)
             main.get_by_text("Numbers that do not add up").wait_for()
-            main.get_by_text("findings.", exact=False).first.wait_for()  # the section's table has arrived
+            main.get_by_text("not reproducible").first.wait_for(timeout=30_000)  # the section's table has arrived
             wait_idle(pg)
             text = main.inner_text()
             assert "not reproducible" in text and "declarations differ" in text

@@ -107,6 +107,8 @@ def test_royalty_page_lists_assumptions_and_missing_price(page, app_url):
     page.goto(f"{app_url}/royalty?flow={flow}")
     wait_idle(page)
     page.locator(".ot-inputs").wait_for(state="visible", timeout=20_000)
+    page.locator("[data-testid=stMain]").get_by_text("at least 3.071 t").first.wait_for(timeout=30_000)
+    page.locator(".ot-missing").first.wait_for(timeout=30_000)
     text = page.locator("[data-testid=stMain]").inner_text()
     assert "at least 3.071 t" in text
     assert "content.concentration_factors" in page.locator(".ot-inputs").inner_text()
@@ -140,6 +142,8 @@ def test_both_pages_on_the_curated_graph(curated_page, curated_url):
     pg.goto(f"{curated_url}/royalty")
     wait_idle(pg)
     pg.locator(".ot-inputs").wait_for(state="visible", timeout=20_000)
+    # the range is drawn after the inputs: wait for it rather than read the page half drawn
+    pg.locator("[data-testid=stMain]").get_by_text("635,250 to 1,179,750 EUR").first.wait_for(timeout=30_000)
     text = pg.locator("[data-testid=stMain]").inner_text()
     assert "635,250 to 1,179,750 EUR" in text and "33.33 %" in text
     assert pg.locator(f".ot-inputs a[href='{_statement_href('catapa-indium/zapata-missed-income-2011')}']").count() == 1
