@@ -18,7 +18,7 @@ from oretrace.config import Settings
 from oretrace.reconcile import assumptions as AS
 from oretrace.reconcile import run as R
 from oretrace.reconcile.uncertainty import rounding_unit, weigh
-from oretrace.vocab import OT, PROV, QUDT, RDF, IRIs
+from oretrace.vocab import OT, PROV, QUDT, IRIs
 
 from conftest import ROOT
 from test_reconcile_fixture import fixture_build, fixture_quads
@@ -409,13 +409,12 @@ def test_inconsistencies_appear_in_the_findings_of_a_reconciled_build(tmp_path, 
 def test_every_term_of_the_reconciled_graph_is_declared_and_current():
     """What reconcile writes speaks the ontology (ontology/reconciliation.ttl and the rest): no
     undeclared ot: term, none deprecated, and the measures and statuses in their code lists."""
-    declared, deprecated = set(), set()
-    for path in sorted((ROOT / "ontology").glob("*.ttl")):
-        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            if t.predicate.value == RDF + "type" and t.subject.value.startswith(OT):
-                declared.add(t.subject.value)
-            if t.predicate.value == "http://www.w3.org/2002/07/owl#deprecated":
-                deprecated.add(t.subject.value)
+    from oretrace.ontology import load as load_ontology
+
+    onto = load_ontology(ROOT / "ontology")
+    declared = (onto.classes | onto.object_properties | onto.datatype_properties | onto.annotation_properties
+                | set(onto.individuals))
+    deprecated = set(onto.deprecated)
     used = set()
     for q in R.reconcile_quads(store(), IRI, Settings(root=ROOT)):
         for t in (q.predicate, q.object):

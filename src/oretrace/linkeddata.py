@@ -161,7 +161,7 @@ class _Page:
         return html.escape(str(t))
 
 
-def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, formats: dict[str, str]) -> str:
+def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, formats: dict[str, str], withdrawn: bool = False) -> str:
     """A page for people: what the graph says about the entity, statement by statement, with sources.
 
     Links are made from the IRIs themselves (the configured base) and only for http(s) IRIs."""
@@ -225,11 +225,9 @@ def render_html(iri: str, quads: list[ox.Quad], iris: IRIs, formats: dict[str, s
     h.append("</head><body>")
     h.append(f'<p class="muted">{anchor(base + "/", "oretrace")} · linked data</p>')
     h.append(f"<h1>{html.escape(label)}</h1><p><code>{html.escape(iri)}</code></p><p class=muted>also as {alt}</p>")
-    gone, replacement = deprecation(iri, quads)
-    if gone:
-        h.append("<p role=note><strong>Deprecated.</strong> " + (
-            f"Replaced by {pg.term(ox.NamedNode(replacement))}." if replacement else
-            "Withdrawn: it was a mistake and nothing replaces it. What the graph said about it stays below.") + "</p>")
+    if withdrawn:  # (a deprecated IRI with a replacement is answered with a redirect, not a page)
+        h.append("<p role=note><strong>Deprecated.</strong> Withdrawn: it was a mistake and nothing replaces it. "
+                 "What the graph said about it stays below.</p>")
     if inferred_types:
         h.append('<p>Classified by the reasoner as: ' + ", ".join(pg.term(t) for t in sorted(inferred_types, key=str)) + "</p>")
     if about:

@@ -326,7 +326,7 @@ class Gateway:
             location = replacement + (f"?format={fmt}" if fmt else "")
             return Reply(308, ld.render_moved(iri, replacement, self.iris).encode(), media.content_type(media.HTML),
                          {"Location": location, "Vary": "Accept", "Link": f'<{replacement}>; rel="successor-version"'})
-        page = self._page(iri, quads, want, path)
+        page = self._page(iri, quads, want, path, withdrawn=gone)
         if gone:  # withdrawn: 410 Gone, with what the graph said about it
             page.status = 410
         return page
@@ -357,13 +357,13 @@ class Gateway:
             return media.FORMAT_NAMES.get(query["format"][0].lower())
         return media.negotiate(accept, media.PAGE, "text/turtle")
 
-    def _page(self, iri: str, quads: list[ox.Quad], want: str, path: str) -> Reply:
+    def _page(self, iri: str, quads: list[ox.Quad], want: str, path: str, withdrawn: bool = False) -> Reply:
         base = self.iris.base
         alternates = {n: f"{base}{quote(path)}?format={n}" for n in ("ttl", "jsonld", "nt", "trig", "nq", "rdf")}
         link = ", ".join(f'<{u}>; rel="alternate"; type="{media.FORMAT_NAMES[n]}"' for n, u in alternates.items())
         hdr = {"Vary": "Accept", "Link": link}
         if want == media.HTML:
-            page = ld.render_html(iri, quads, self.iris, alternates)
+            page = ld.render_html(iri, quads, self.iris, alternates, withdrawn)
             return Reply(200, page.encode(), media.content_type(media.HTML), hdr)
         return Reply(200, ld.serialize(iri, quads, want, self.iris), media.content_type(want), hdr)
 
