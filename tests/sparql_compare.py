@@ -76,6 +76,33 @@ def concat_columns(text: str) -> dict[str, str]:
     return out
 
 
+def concat_joiners(text: str) -> dict[str, tuple[list[str], str]]:
+    """For a projected CONCAT that joins GROUP_CONCATs (route = origins " > " destinations), written inline
+    or as variables a subquery's GROUP_CONCAT made: the other strings of its expression and the
+    GROUP_CONCAT's separator. The value is cut at those strings, and only within each piece is the
+    order of the parts free."""
+    body = _strip(text)
+    groups = concat_columns(text)
+    out = {}
+    for m in _AS.finditer(body):
+        depth, i = 1, m.start()
+        while i > 0 and depth:
+            i -= 1
+            depth += {")": 1, "(": -1}.get(body[i], 0)
+        expr = body[i:m.start()]
+        if not re.match(r"\(\s*CONCAT\s*\(", expr, re.I):
+            continue
+        seps = set(re.findall(r"separator\s*=\s*\"((?:[^\"\\]|\\.)*)\"", expr, re.I))
+        seps |= {groups[v] for v in re.findall(r"\?(\w+)", expr) if v in groups and v != m.group(1)}
+        if len(seps) != 1:
+            continue  # no GROUP_CONCAT in it, or several separators: compared as text
+        strings = set(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", expr)) - seps
+        found = sorted((s for s in strings if s.strip() and s != "?"), key=len, reverse=True)
+        if found:
+            out[m.group(1)] = (found, seps.pop())
+    return out
+
+
 def order_keys(text: str) -> list[str]:
     """The variables of the query's outermost ORDER BY (plain or under ASC/DESC), [] when it has none."""
     body = _strip(text)
@@ -92,8 +119,13 @@ def order_keys(text: str) -> list[str]:
 def rows(res, text: str) -> list[tuple]:
     """The result's rows as tuples of comparable values."""
     concat = concat_columns(text)
+    joiners = concat_joiners(text)
 
     def cell(col, t):
+        if col in joiners and isinstance(t, ox.Literal):
+            cut, sep = joiners[col]
+            pieces = re.split("(" + "|".join(re.escape(j) for j in cut) + ")", t.value)
+            return ("joined", tuple(tuple(sorted(p.split(sep))) if k % 2 == 0 else p for k, p in enumerate(pieces)))
         if col in concat and isinstance(t, ox.Literal):
             if t.value == "":
                 return None

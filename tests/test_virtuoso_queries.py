@@ -17,16 +17,9 @@ pytestmark = pytest.mark.server
 CAT = query.catalogue(ROOT / "queries")
 
 
-# Not yet in one portable form (issue 16 stays open until this set is empty). Each is named here, and
-# strict: a query of this set that comes to answer alike fails the test, so the list is kept true.
-NOT_YET_PORTABLE = {
-    "app-count-all-triples": "Virtuoso's store also holds its own system triples",
-    "app-exists": "to rewrite", "app-flows": "to rewrite", "app-graph-present": "to rewrite",
-    "app-places": "to rewrite", "app-search-names": "to rewrite", "app-validation-results": "to rewrite",
-    "app-within": "to rewrite", "chain-to-product": "to rewrite", "element-production-exports": "to rewrite",
-    "evidence-gaps": "to rewrite",
-    "flows-by-year-route": "Virtuoso 7.2 stops with an internal compiler error (SQ156, sqlo_place_exp)",
-}
+# Queries that do not yet give the same answers on Virtuoso (each runs as a strict xfail, so a fix
+# shows up as a failure until it is taken off this list). Empty: every catalogue query is portable.
+NOT_YET_PORTABLE: dict[str, str] = {}
 PARAMS = [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=f"not yet portable: {NOT_YET_PORTABLE[n]}"))
           if n in NOT_YET_PORTABLE else n for n in sorted(CAT)]
 
@@ -49,6 +42,19 @@ def test_same_answers_on_virtuoso(built, store, virtuoso_published, name):
 EMPTY_ON_CURATED = {"source-disagreements", "reconciliation-findings"}
 
 
+def test_flow_measures_lie_one_or_two_levels_below_flow_quantity(store):
+    """app-flows, element-production-exports, evidence-gaps and flows-by-year-route write the measure
+    hierarchy under ot:FlowQuantity out two levels deep (Virtuoso drops `skos:broader*` matches inside
+    OPTIONAL); a measure in use that lies elsewhere below it would be missed."""
+    rows = query.run_store(store, query.with_prefixes(
+        "SELECT DISTINCT ?m WHERE { ?q ot:measures ?m . ?m skos:broader* ot:FlowQuantity "
+        "FILTER NOT EXISTS { { ?m skos:broader ot:FlowQuantity } UNION { ?m skos:broader/skos:broader ot:FlowQuantity } } }")).rows
+    assert rows == [], f"flow measures used at another depth below ot:FlowQuantity: {rows}; extend the queries named above"
+    used = query.run_store(store, query.with_prefixes(
+        "SELECT DISTINCT ?m WHERE { ?q ot:measures ?m . ?m skos:broader ot:FlowQuantity }")).rows
+    assert len(used) >= 2, "the check above has nothing to check: no flow measure in use"
+
+
 def test_risk_classes_lie_at_most_four_levels_below_risk_observation(store):
     """queries/risks-in-place.rq writes the class hierarchy out four levels deep (see its comment)."""
     rows = query.run_store(store, query.with_prefixes(
@@ -61,3 +67,30 @@ def test_risk_classes_lie_at_most_four_levels_below_risk_observation(store):
     deepest = query.run_store(store, query.with_prefixes(
         "ASK { ?k rdfs:subClassOf/rdfs:subClassOf ot:RiskObservation }")).boolean
     assert deepest, "the hierarchy test above looks at a hierarchy that has depth"
+
+
+def test_ask_queries_answer_false_alike(built, virtuoso_published):
+    """The yes/no questions of the catalogue, asked about what the build does not hold, say no on both stores."""
+    from oretrace.store import open_store
+
+    iris = IRIs(built.base)
+    store = open_store(built)
+    for name in ("app-exists", "app-graph-present"):
+        nq = CAT[name]
+        absent = {p.name: f"{built.base}/id/site/no-such-site" for p in nq.params}
+        text = query.with_prefixes(query.bind(nq, absent, iris))
+        assert query.run_store(store, text).boolean is False
+        assert query.run_endpoint(virtuoso_published.sparql, text, timeout=60).boolean is False, name
+
+
+@pytest.mark.parametrize("bad", ["ftp://127.0.0.1/sparql", "http://user:pw@127.0.0.1/sparql", "not a url",
+                                 "http://127.0.0.1:99999/sparql"])
+def test_serve_refuses_a_bad_upstream(built, bad):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ORETRACE_BUILD": str(built.build_dir)}
+    r = subprocess.run([sys.executable, "-m", "oretrace", "--root", str(built.root), "serve", "--port", "0",
+                        "--upstream", bad], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith("error: --upstream") and "Traceback" not in r.stderr, r.stderr

@@ -170,6 +170,13 @@ class Graph:
         """Rows of the catalogue query queries/<name>.rq with its parameters bound, as dicts of plain values."""
         return self.select(self.bound(name, **params))
 
+    def ask(self, name: str, **params) -> bool:
+        """The answer of the catalogue ASK query queries/<name>.rq with its parameters bound."""
+        res = self.run(self.bound(name, **params))
+        if res.boolean is None:
+            raise AppError(f"queries/{name}.rq is asked as a yes/no question, but it is not an ASK query.")
+        return res.boolean
+
     def bound(self, name: str, **params) -> str:
         """The text of the catalogue query queries/<name>.rq with its parameters bound as terms
         (a list of values binds one row of VALUES per value)."""
@@ -227,7 +234,7 @@ class Graph:
         """Number of validation results by severity, and whether a report exists at all."""
         vg = self.iris.validation_graph
         rows = self.named("app-validation-severities", report=vg)
-        present = bool(self.named("app-graph-present", graph=vg))
+        present = self.ask("app-graph-present", graph=vg)
         by = {r["sev"].rsplit("#", 1)[-1]: r["n"] for r in rows}
         return {"present": present, "by_severity": by, "total": sum(by.values())}
 
@@ -258,7 +265,8 @@ class Graph:
             return []
         if self._names is None:
             by: dict[str, dict] = {}
-            for r in self.named("app-search-names"):
+            for r in self.named("app-search-names", graphs=self.iris.graph(""), inferred=self.iris.inferred_graph,
+                                statements=self.iris.statement("")):
                 e = by.setdefault(r["x"], {"x": r["x"], "label": r["label"], "type": r["type"], "names": set()})
                 e["label"] = e["label"] or r["label"]
                 local = re.split(r"[/#]", r["x"].rstrip("/"))[-1]
@@ -309,7 +317,7 @@ class Graph:
         return self.named("app-due-diligence", node=node)
 
     def exists(self, iri: str) -> bool:
-        return bool(self.named("app-exists", node=iri))
+        return self.ask("app-exists", node=iri)
 
     def facts(self, iri: str) -> list[dict]:
         """Every triple with the entity as subject or object, with its graph and citation."""
@@ -436,8 +444,7 @@ class Graph:
 
     # ---------------------------------------------------------- findings
     def validation_results(self) -> list[dict]:
-        return self.named("app-validation-results", report=self.iris.validation_graph,
-                          provenance=self.iris.provenance_graph)
+        return self.named("app-validation-results", report=self.iris.validation_graph)
 
     def shape_info(self) -> dict[str, dict]:
         """Labels and descriptions of the shapes that produced validation results."""

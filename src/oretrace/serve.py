@@ -527,8 +527,32 @@ def register(sub) -> dict:
     p.add_argument("--max-rows", type=int, default=Limits.max_rows,
                    help="most rows or triples in one answer (default %(default)s)")
     p.add_argument("--location", type=Path, help="serve this Oxigraph store directory instead of the current build")
+    p.add_argument("--upstream", metavar="URL",
+                   help="front this SPARQL 1.1 query endpoint (e.g. Virtuoso's http://127.0.0.1:8890/sparql) "
+                        "instead of starting Oxigraph on the build")
     p.add_argument("--log", action="store_true", help="log every request to stderr")
     return {"serve": cmd_serve}
+
+
+def upstream_url(text: str) -> str:
+    """The --upstream value checked: an http(s) URL with a host and no user name or password in it."""
+    from urllib.parse import urlsplit
+
+    try:
+        u = urlsplit(text)
+        u.port  # an out-of-range or non-numeric port raises here
+    except ValueError as e:
+        raise ServeError(f"--upstream {text!r} is not a URL ({e}); give the endpoint's query URL, "
+                         "e.g. http://127.0.0.1:8890/sparql") from None
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ServeError(f"--upstream {text!r} is not an http(s) URL with a host; give the endpoint's query URL, "
+                         "e.g. http://127.0.0.1:8890/sparql")
+    if u.username is not None or u.password is not None:
+        raise ServeError("--upstream must not hold a user name or password: the gateway only reads, and "
+                         "a public read endpoint needs none")
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise ServeError(f"--upstream {text!r} contains white space or control characters")
+    return text
 
 
 def cmd_serve(args, settings) -> int:
@@ -536,7 +560,16 @@ def cmd_serve(args, settings) -> int:
 
     limits = Limits(timeout_s=args.timeout, max_rows=args.max_rows)
     try:
-        if args.location:
+        if args.upstream:
+            if args.location:
+                raise ServeError("give --upstream or --location, not both")
+            try:
+                release = store.current_release(settings)  # its dumps and VoID, when there is a build
+            except store.NoBuildError:
+                release = None
+            srv = Server(None, IRIs(settings.base), args.port, limits, release, args.log,
+                         upstream=upstream_url(args.upstream))
+        elif args.location:
             srv = Server(args.location, IRIs(settings.base), args.port, limits, None, args.log)
         else:
             srv = for_settings(settings, args.port, limits, args.log)
@@ -552,7 +585,7 @@ def cmd_serve(args, settings) -> int:
     try:
         while not stop.wait(1.0):
             if not srv.alive:
-                print("error: the Oxigraph process stopped; shutting down", file=sys.stderr)
+                print("error: the Oxigraph process stopped; shutting down", file=sys.stderr)  # (never with --upstream)
                 srv.stop()
                 return 2
     except KeyboardInterrupt:
