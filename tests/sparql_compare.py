@@ -59,20 +59,25 @@ def _strip(text: str) -> str:
                   lambda m: m.group(1) or "", text)
 
 
-def concat_columns(text: str) -> dict[str, str]:
-    """Projected variables that a GROUP_CONCAT builds, with their separator."""
+def _assignments(text: str):
+    """(variable, expression) of every `(expression AS ?variable)` of the query."""
     body = _strip(text)
-    out = {}
     for m in _AS.finditer(body):
         # the expression of this `(... AS ?v)`: back to its opening parenthesis
         depth, i = 1, m.start()
         while i > 0 and depth:
             i -= 1
             depth += {")": 1, "(": -1}.get(body[i], 0)
-        expr = body[i:m.start()]
+        yield m.group(1), body[i:m.start()]
+
+
+def concat_columns(text: str) -> dict[str, str]:
+    """Projected variables that a GROUP_CONCAT builds, with their separator."""
+    out = {}
+    for var, expr in _assignments(text):
         if re.search(r"\bGROUP_CONCAT\s*\(", expr, re.I):
             sep = re.search(r"separator\s*=\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')", expr, re.I)
-            out[m.group(1)] = sep.group(1)[1:-1] if sep else " "
+            out[var] = sep.group(1)[1:-1] if sep else " "
     return out
 
 
@@ -81,25 +86,19 @@ def concat_joiners(text: str) -> dict[str, tuple[list[str], str]]:
     or as variables a subquery's GROUP_CONCAT made: the other strings of its expression and the
     GROUP_CONCAT's separator. The value is cut at those strings, and only within each piece is the
     order of the parts free."""
-    body = _strip(text)
     groups = concat_columns(text)
     out = {}
-    for m in _AS.finditer(body):
-        depth, i = 1, m.start()
-        while i > 0 and depth:
-            i -= 1
-            depth += {")": 1, "(": -1}.get(body[i], 0)
-        expr = body[i:m.start()]
+    for var, expr in _assignments(text):
         if not re.match(r"\(\s*CONCAT\s*\(", expr, re.I):
             continue
         seps = set(re.findall(r"separator\s*=\s*\"((?:[^\"\\]|\\.)*)\"", expr, re.I))
-        seps |= {groups[v] for v in re.findall(r"\?(\w+)", expr) if v in groups and v != m.group(1)}
+        seps |= {groups[v] for v in re.findall(r"\?(\w+)", expr) if v in groups and v != var}
         if len(seps) != 1:
             continue  # no GROUP_CONCAT in it, or several separators: compared as text
         strings = set(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", expr)) - seps
         found = sorted((s for s in strings if s.strip() and s != "?"), key=len, reverse=True)
         if found:
-            out[m.group(1)] = (found, seps.pop())
+            out[var] = (found, seps.pop())
     return out
 
 
