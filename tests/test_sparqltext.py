@@ -145,6 +145,9 @@ def test_catalogue_queries_pass_and_keep_their_answers(store, built):
         text = query.bind(nq, {}, iris)
         c = st.check(text)
         a, b = store.query(text, use_default_graph_as_union=True), store.query(c.text, use_default_graph_as_union=True)
+        if isinstance(a, ox.QueryBoolean):  # an ASK
+            assert bool(a) == bool(b), name
+            continue
         assert sorted(map(str, a)) == sorted(map(str, b)), name
 
 
