@@ -69,12 +69,9 @@ def test_risk_classes_lie_at_most_four_levels_below_risk_observation(store):
     assert deepest, "the hierarchy test above looks at a hierarchy that has depth"
 
 
-def test_ask_queries_answer_false_alike(built, virtuoso_published):
+def test_ask_queries_answer_false_alike(built, store, virtuoso_published):
     """The yes/no questions of the catalogue, asked about what the build does not hold, say no on both stores."""
-    from oretrace.store import open_store
-
     iris = IRIs(built.base)
-    store = open_store(built)
     for name in ("app-exists", "app-graph-present"):
         nq = CAT[name]
         absent = {p.name: f"{built.base}/id/site/no-such-site" for p in nq.params}

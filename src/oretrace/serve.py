@@ -535,23 +535,20 @@ def register(sub) -> dict:
 
 
 def upstream_url(text: str) -> str:
-    """The --upstream value checked: an http(s) URL with a host and no user name or password in it."""
-    from urllib.parse import urlsplit
-
+    """The --upstream value checked: an http(s) URL with a host (the rule of `linkeddata.web_link`), a
+    valid port, no white space, and no user name or password in it."""
+    if not ld.web_link(text) or any(c.isspace() for c in text):
+        raise ServeError(f"--upstream {text!r} is not an http(s) URL with a host; give the endpoint's query URL, "
+                         "e.g. http://127.0.0.1:8890/sparql")
+    u = urlsplit(text)
     try:
-        u = urlsplit(text)
         u.port  # an out-of-range or non-numeric port raises here
     except ValueError as e:
         raise ServeError(f"--upstream {text!r} is not a URL ({e}); give the endpoint's query URL, "
                          "e.g. http://127.0.0.1:8890/sparql") from None
-    if u.scheme not in ("http", "https") or not u.hostname:
-        raise ServeError(f"--upstream {text!r} is not an http(s) URL with a host; give the endpoint's query URL, "
-                         "e.g. http://127.0.0.1:8890/sparql")
     if u.username is not None or u.password is not None:
         raise ServeError("--upstream must not hold a user name or password: the gateway only reads, and "
                          "a public read endpoint needs none")
-    if any(c.isspace() or ord(c) < 32 for c in text):
-        raise ServeError(f"--upstream {text!r} contains white space or control characters")
     return text
 
 
@@ -585,7 +582,7 @@ def cmd_serve(args, settings) -> int:
     try:
         while not stop.wait(1.0):
             if not srv.alive:
-                print("error: the Oxigraph process stopped; shutting down", file=sys.stderr)  # (never with --upstream)
+                print("error: the Oxigraph process stopped; shutting down", file=sys.stderr)
                 srv.stop()
                 return 2
     except KeyboardInterrupt:
