@@ -19,7 +19,11 @@ if ! command -v java >/dev/null 2>&1; then apt_install default-jre-headless; fi
 if [ "$want_test" = 1 ]; then
   if [ ! -x /usr/bin/chromium ]; then apt_install chromium chromium-driver; fi
   # the Virtuoso tests (tests/test_virtuoso*.py) need a real Virtuoso server
-  if ! command -v virtuoso-t >/dev/null 2>&1; then apt_install virtuoso-opensource; fi
+  # and its ODBC driver under unixODBC (oretrace.virtuoso talks to it through pyodbc)
+  if ! command -v virtuoso-t >/dev/null 2>&1 || ! ls /usr/lib/*/libodbc.so.2 >/dev/null 2>&1 \
+     || ! ls /usr/lib/*/odbc/virtodbc_r.so >/dev/null 2>&1; then
+    apt_install virtuoso-opensource unixodbc libvirtodbc0
+  fi
 fi
 
 extras=""
