@@ -95,6 +95,7 @@ Read and served
     publish         the build copied into any SPARQL store (`oretrace publish`)
     virtuoso        OpenLink Virtuoso: SQL on its port and the bulk load of a build
     appdata         rows -> page data for the Streamlit app (app/)
+    chartdata       rows -> the supply-chain pictures: Sankey stage columns, product links, map points
     app_launcher    starts the Streamlit app (`oretrace app`)
 
 Command line

@@ -79,8 +79,8 @@ def plain(t):
                 return float(t.value)
             except ValueError:
                 return t.value
-        if dt.endswith("#boolean"):
-            return t.value == "true"
+        if dt.endswith("#boolean"):  # XSD allows 1 and 0 as well (Virtuoso writes them)
+            return {"true": True, "1": True, "false": False, "0": False}.get(t.value, t.value)
         return t.value
     return str(t)
 
@@ -478,8 +478,11 @@ class Graph:
 
     def statements(self, source: str | None = None, curator: str | None = None, confidence: str | None = None) -> list[dict]:
         if self._statements is None:
-            self._statements = [r for r in self.named("app-statements", provenance=self.iris.provenance_graph)
-                                if r["loc"] is not None]
+            rows = [r for r in self.named("app-statements", provenance=self.iris.provenance_graph) if r["loc"] is not None]
+            # in the query's order (file, line, id; statements without a file first) whatever the store does
+            # with unbound values
+            self._statements = sorted(rows, key=lambda r: (r["file"] is not None, str(r["file"] or ""),
+                                                           r["line"] if isinstance(r["line"], int) else -1, str(r["sid"] or "")))
         return [dict(r) for r in self._statements
                 if (not source or r["doc"] == source or source in (r["cites"] or "").split())
                 and (not curator or r["curator"] == curator) and (not confidence or r["conf"] == confidence)]
@@ -491,6 +494,8 @@ class Graph:
             batch = [g for g in graphs[i:i + 300] if ">" not in g]
             for r in self.named("app-statement-triples", g=batch) if batch else []:
                 out.setdefault(r["g"], []).append(r)
+        for rows in out.values():  # the type first, then by subject, property and value, on every store
+            rows.sort(key=lambda r: (str(r["s"]), r["p"] != RDF + "type", str(r["p"]), str(r["o"])))
         return out
 
     def curators(self) -> list[str]:

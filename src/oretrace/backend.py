@@ -221,7 +221,10 @@ class EndpointBackend(Backend):
         except QueryTimeout:
             raise QueryTimeout(f"the SPARQL endpoint {self.url} did not answer within {t:g} s") from None
         if status != 200:
-            raise _status_error(self.url, status, headers, body, t)
+            # a query the store finds malformed is read by the embedded store's parser too, so that the
+            # user gets the same message (line, column, what was expected) whichever store answers
+            mine = local_syntax_error(checked.text) if status == 400 else None
+            raise QuerySyntaxError(mine) if mine else _status_error(self.url, status, headers, body, t)
         ctype = headers.get("content-type", "")
         try:
             if graph:
@@ -258,6 +261,38 @@ def _json_results(body: bytes, cap: int | None) -> Result:
             break
         out.rows.append([term_from_json(b.get(c)) for c in out.columns])
     return out
+
+
+def local_syntax_error(text: str, seconds: float = 5.0) -> str | None:
+    """The embedded store's syntax error for `text`, or None where it reads the query (or does not finish
+    within `seconds`). Parsed against an empty store in a child process: an ASK is evaluated as it is
+    parsed, and a child can be stopped."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_parse_worker, args=(text, child), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        return parent.recv() if parent.poll(seconds) else None
+    except EOFError:
+        return None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(2)
+        parent.close()
+
+
+def _parse_worker(text: str, conn) -> None:
+    try:
+        _store_query(ox.Store(), text, True, 0)
+        conn.send(None)
+    except QuerySyntaxError as e:
+        conn.send(str(e))
+    except Exception:  # noqa: BLE001 - only the parser's verdict is wanted here
+        conn.send(None)
+    finally:
+        conn.close()
 
 
 def _status_error(url: str, status: int, headers: dict, body: bytes, timeout: float) -> QueryError:
