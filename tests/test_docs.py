@@ -39,3 +39,13 @@ def test_the_module_map_names_every_module():
     for pkg in ("curated", "importers", "shacl", "reconcile"):
         missing += [f"{pkg}/{p.stem}" for p in (src / pkg).glob("*.py") if p.stem != "__init__" and p.stem not in listed]
     assert not missing, f"add a line for each to src/oretrace/__init__.py: {missing}"
+
+
+def test_the_tests_readme_names_every_test_file():
+    """tests/README.md says which file covers which behaviour: every test file has its row, and every
+    row names a file that exists."""
+    text = (ROOT / "tests" / "README.md").read_text()
+    named = set(re.findall(r"`(test_\w+\.py)`", text))
+    present = {p.name for p in (ROOT / "tests").glob("test_*.py")}
+    assert not present - named, f"add a row to tests/README.md for {sorted(present - named)}"
+    assert not named - present, f"tests/README.md names files that do not exist: {sorted(named - present)}"

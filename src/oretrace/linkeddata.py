@@ -31,9 +31,13 @@ def _iri(s: str) -> str:
 
 
 def describe_query(iri: str, iris: IRIs, limit: int) -> str:
-    """SELECT ?g ?s ?p ?o: the entity's quads, the provenance of its statement graphs, neighbour labels."""
+    """SELECT ?g ?s ?p ?o: the entity's quads, the provenance of its statement graphs, neighbour labels.
+
+    One text for every store: Virtuoso 7.2's compiler fails (SP031) on a FILTER beside a BIND of a
+    constant in one branch of this UNION, so the labels of the entity's objects bind ?p by VALUES; and it
+    returns nothing from a UNION with a branch that is only a VALUES block, so a statement names itself by BIND."""
     e, prov = _iri(iri), _iri(iris.provenance_graph)
-    own = f"UNION {{ VALUES ?st {{ {e} }} }}" if iris.split(iri) and iris.split(iri)[0] == "statement" else ""
+    own = f"UNION {{ BIND({e} AS ?st) }}" if iris.split(iri) and iris.split(iri)[0] == "statement" else ""
     graph_body = (f"UNION {{ GRAPH {e} {{ ?s ?p ?o }} BIND({e} AS ?g) }}"
                   if own else "")
     return f"""PREFIX ot: <{OT}>
@@ -54,7 +58,7 @@ SELECT DISTINCT ?g ?s ?p ?o WHERE {{
     }}
     BIND({prov} AS ?g)
   }}
-  UNION {{ GRAPH ?g0 {{ {e} ?x ?s }} FILTER(isIRI(?s)) GRAPH ?g {{ ?s rdfs:label ?o }} BIND(rdfs:label AS ?p) }}
+  UNION {{ GRAPH ?g0 {{ {e} ?x ?s }} GRAPH ?g {{ ?s ?p ?o }} VALUES ?p {{ rdfs:label }} FILTER(isIRI(?s)) }}
   UNION {{ GRAPH ?g0 {{ ?s ?x {e} }} GRAPH ?g {{ ?s rdfs:label ?o }} BIND(rdfs:label AS ?p) }}
   UNION {{ GRAPH ?g0 {{ {e} ?s ?y }} GRAPH ?g {{ ?s rdfs:label ?o }} BIND(rdfs:label AS ?p) }}
 }} LIMIT {limit}"""

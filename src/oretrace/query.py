@@ -210,8 +210,13 @@ def term_from_json(b):
     if "xml:lang" in b:
         return ox.Literal(b["value"], language=b["xml:lang"])
     if "datatype" in b:
+        if b["datatype"] == XSD_BOOLEAN and b["value"] in ("1", "0"):  # Virtuoso writes 1 and 0: the same values
+            return ox.Literal(b["value"] == "1")                     # as true and false, in their canonical form
         return ox.Literal(b["value"], datatype=ox.NamedNode(b["datatype"]))
     return ox.Literal(b["value"])
+
+
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
 def with_prefixes(query: str) -> str:
