@@ -103,14 +103,15 @@ def concat_joiners(text: str) -> dict[str, tuple[list[str], str]]:
 
 
 def order_keys(text: str) -> list[str]:
-    """The variables of the query's outermost ORDER BY (plain or under ASC/DESC), [] when it has none."""
+    """The variables of the query's outermost ORDER BY (plain, as STR(?v), under ASC/DESC), [] when it has none."""
     body = _strip(text)
     found = list(re.finditer(r"\bORDER\s+BY\b", body, re.I))
     if not found:
         return []
     tail = re.split(r"\b(?:LIMIT|OFFSET|VALUES)\b", body[found[-1].end():], flags=re.I)[0]
-    if "}" in tail or not re.fullmatch(r"\s*(?:(?:ASC|DESC)\s*\(\s*\?\w+\s*\)\s*|\?\w+\s*)+", tail, re.I):
-        return []  # the ORDER BY of a subquery, or by an expression: no order to compare
+    key = r"(?:\?\w+|STR\s*\(\s*\?\w+\s*\))"  # a variable, or its STR(): the text a literal sorts by
+    if "}" in tail or not re.fullmatch(rf"\s*(?:(?:ASC|DESC)\s*\(\s*{key}\s*\)\s*|{key}\s*)+", tail, re.I):
+        return []  # the ORDER BY of a subquery, or by another expression: no order to compare
     return re.findall(r"\?(\w+)", tail)
 
 
