@@ -46,7 +46,13 @@ Data in
       pipeline        one document in, proposals out
       output          data/proposals/ID.yaml, written atomically
       yamlout         the small fast YAML writer of proposals
-    proposals       review of proposed statements (`oretrace proposals`)
+    proposals/      review of proposed statements (`oretrace proposals`), contributions from the app
+      model           the items of a proposals file and their status; ProposalError
+      files           a proposals file read and checked; items chosen; the passage; lock, atomic write
+      yamlrt          the YAML written back: plain data, round-trip nodes in the curated layout
+      accept          accepting (what the chosen need, merged, checked on a copy) and rejecting
+      contribute      contributions and reviewers' edits, checked before they are saved
+      command         `oretrace proposals list|show|accept|reject`
 
 Becomes RDF, is classified and checked (the stages of build.STAGES)
     rdf             statements -> quads: one named graph per statement, provenance beside it
