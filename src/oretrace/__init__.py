@@ -40,6 +40,8 @@ Data in
       mentions        entity mentions linked by label, other spellings or fuzzy match
       citations       in-text citations matched to curated sources
       figures         figures in prose: value, unit, qualifier, range, period, measure, subject
+      periods         the years and periods of a text, and the one a figure is of
+      flows           the flow a trade figure is about: its kind and its ends, curated or proposed
       tables          statistical tables of labels against years or countries
       relations       ownership, trade and location relations from common phrasings
       model           what the extractor finds, before it becomes YAML
