@@ -17,6 +17,7 @@ Data in
       yamlio          YAML text -> values with line numbers (YAML 1.2, hard limits)
       files           which files of data/ are curated input
       format          the curated format, declared once; the app's forms
+      valuetypes      the format's value types: parse (or say how to fix) and JSON Schema
       artefacts       the JSON Schemas and README tables made from `format`
       reader          files -> statements and nodes
       values          field values against the ontology (quantities, references, code lists)
