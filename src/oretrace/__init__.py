@@ -17,6 +17,7 @@ Data in
       yamlio          YAML text -> values with line numbers (YAML 1.2, hard limits)
       files           which files of data/ are curated input
       format          the curated format, declared once; the app's forms
+      valuetypes      the format's value types: parse (or say how to fix) and JSON Schema
       artefacts       the JSON Schemas and README tables made from `format`
       reader          files -> statements and nodes
       values          field values against the ontology (quantities, references, code lists)
@@ -40,13 +41,21 @@ Data in
       mentions        entity mentions linked by label, other spellings or fuzzy match
       citations       in-text citations matched to curated sources
       figures         figures in prose: value, unit, qualifier, range, period, measure, subject
+      periods         the years and periods of a text, and the one a figure is of
+      flows           the flow a trade figure is about: its kind and its ends, curated or proposed
       tables          statistical tables of labels against years or countries
       relations       ownership, trade and location relations from common phrasings
       model           what the extractor finds, before it becomes YAML
       pipeline        one document in, proposals out
       output          data/proposals/ID.yaml, written atomically
       yamlout         the small fast YAML writer of proposals
-    proposals       review of proposed statements (`oretrace proposals`)
+    proposals/      review of proposed statements (`oretrace proposals`), contributions from the app
+      model           the items of a proposals file and their status; ProposalError
+      files           a proposals file read and checked; items chosen; the passage; lock, atomic write
+      yamlrt          the YAML written back: plain data, round-trip nodes in the curated layout
+      accept          accepting (what the chosen need, merged, checked on a copy) and rejecting
+      contribute      contributions and reviewers' edits, checked before they are saved
+      command         `oretrace proposals list|show|accept|reject`
 
 Becomes RDF, is classified and checked (the stages of build.STAGES)
     rdf             statements -> quads: one named graph per statement, provenance beside it

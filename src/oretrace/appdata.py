@@ -5,6 +5,9 @@ store of the last build or any SPARQL 1.1 endpoint, both through the one `run(te
 every method answers with plain Python values (strings, numbers, dicts), so the pages never touch
 RDF terms. User-written SPARQL goes through `run_user_query`: the read-only policy of
 `oretrace.sparqltext`, time-limited and capped. Every failure is an `AppError` in plain words.
+
+(About 540 lines on purpose: `Graph` is the pages' one way into the graph, a short method per
+question they ask, all sharing its backend and caches; split across modules it would still be one class.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ clients) is `oretrace.httpfront`.
 
 Routes: /sparql (SPARQL 1.1 Protocol, also /query), /id/{kind}/{slug}, /graph/{name}, /ontology,
 /.well-known/void (also /void, /id/dataset/oretrace), /dump/{file}, / (a page for people).
-(About 550 lines: the Oxigraph child, the gateway's routes and the command belong together.)
+(About 590 lines on purpose: the Oxigraph child, the gateway's routes and the command belong together.)
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Terms are written by `iri()`, `literal()` and `term()` through pyoxigraph, which
 `shorten()` is the one short form of an IRI (kind/slug under the base, prefix:local for known
 vocabularies) used by the command line, the app and the linked-data pages.
 
-(Over 500 lines on purpose: the policy must live in one module, next to the terminals it reads.)
+(About 560 lines on purpose: the policy must live in one module, next to the terminals it reads.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Each figure is read within its clause (from the previous figure, or the sentence
 next figure): the measure is the nearest measure word whose dimension fits the unit; the subject
 is the mention of the kind that measure is usually about (a site or company for production, a
 flow for trade, the element for a recycling rate), nearest first, then earlier in the paragraph.
-Trade figures get a flow, built from the countries the clause puts after "from" and "to".
+Trade figures get a flow, built from the countries the clause puts after "from" and "to"
+(flows.py); the year or period of a figure is found by periods.py.
 """
 
 from __future__ import annotations
@@ -16,17 +17,15 @@ from decimal import Decimal
 
 from . import lexicon
 from .citations import Citation
+from .flows import flow_subject
 from .lexicon import FLOW_MEASURES, MEASURES, dimension, measure_for, unit_after
-from .mentions import Mention, slugify
-from .model import Fact, unique
+from .mentions import Mention
+from .model import Fact
 from .numbers import Num, find_numbers, plain, read_digits
+from .periods import inside, set_period, years_in
 from .registry import Registry
 from .structure import Sentence
 
-YEAR_RX = re.compile(r"(?<![\w.,/'\u2019-])((?:1[89]|20)\d\d)(?![\w.,]\d)(?!\s*(?:%|t\b|tonnes|kg|ppm|km))")
-PERIOD_RX = re.compile(r"(?<![\w.,])((?:1[89]|20)\d\d)\s*(?:[-\u2013\u2014/]|to|and|until|till)\s*((?:1[89]|20)\d\d|\d\d)(?![\w.,]\d)")
-BETWEEN_RX = re.compile(r"\b(?:between|from)\s+((?:1[89]|20)\d\d)\s+(?:and|to|until)\s+((?:1[89]|20)\d\d)\b", re.I)
-SHORT_YEAR_RX = re.compile(r"(?<![\w])['\u2019\u2018](\d\d)\b")
 APPROX = re.compile(r"(?:\babout|\baround|\bapproximately|\bapprox\.?|\broughly|\bsome|\bnearly|\balmost|\bcirca|\bca\.|"
                     r"\bclose to|\ban estimated|\bestimated at|\bin the (?:order|region) of|\bof the order of|~|\u2248|"
                     r"\bmore or less)\s*$", re.I)
@@ -48,7 +47,6 @@ ZERO = [
     re.compile(r"\b(?P<verb>exports?|imports?|production|output)\b[^.;]{0,60}?\b(?:as|at|to be|was|were|is|are)\s+"
                r"(?:zero|nil)\b", re.I),
 ]
-_ROLE_BEFORE = re.compile(r"(?:\b(?P<p>from|to|into|towards|in|inside|within|at|by|of|for)\s+(?:the\s+)?(?:port of\s+)?$)", re.I)
 _PREF = {  # measure family -> kind preferences for the subject
     "production": {"site": 3.0, "actor": 2.6, "region": 2.0, "country": 2.2, "place": 1.4},
     "content": {"site": 3.0, "material": 2.6, "actor": 1.0},
@@ -94,38 +92,6 @@ class Context:
     inherited_cites: list = field(default_factory=list)  # sources of the sentence this one continues
 
 
-def _in(spans, s, e):
-    return any(a <= s and e <= b for a, b in spans)
-
-
-def years_in(text: str, cit_spans: list[tuple[int, int]]) -> list[tuple[int, int, object, str]]:
-    """(start, end, year or (start, end), kind) for the years of a text; years inside a
-    citation are left out, except a citation's range of years (the period of its data)."""
-    out = []
-    taken = []
-    for rx in (BETWEEN_RX, PERIOD_RX):
-        for m in rx.finditer(text):
-            a = int(m.group(1))
-            b_raw = m.group(2)
-            b = int(b_raw) if len(b_raw) == 4 else int(str(a)[:2] + b_raw)
-            if not a < b <= a + 100:
-                continue
-            if any(not (m.end() <= x or m.start() >= y) for x, y in taken):
-                continue
-            kind = "cited-period" if _in(cit_spans, m.start(), m.end()) else "period"
-            out.append((m.start(), m.end(), (a, b), kind))
-            taken.append((m.start(), m.end()))
-    for m in YEAR_RX.finditer(text):
-        if any(not (m.end() <= x or m.start() >= y) for x, y in taken) or _in(cit_spans, m.start(), m.end()):
-            continue
-        before = text[max(0, m.start() - 12):m.start()].lower()
-        kind = "since" if re.search(r"\b(?:since|before|after|until|till|by)\s+$", before) else "year"
-        if re.search(r"(?:n\u00b0|no\.|law|decree|act)\s*\d*\s*(?:of\s+)?$", before):
-            kind = "legal"
-        if text[max(0, m.start() - 1):m.start()] == "(" and text[m.end():m.end() + 1] == ")":
-            kind = "reference"  # "its licence (2011)": the date of a document, not of the figure
-        out.append((m.start(), m.end(), int(m.group(1)), kind))
-    return sorted(out)
 
 
 def sentence_figures(sent: Sentence, ctx: Context) -> list[Fact]:
@@ -141,7 +107,7 @@ def sentence_figures(sent: Sentence, ctx: Context) -> list[Fact]:
     while i < len(nums):
         n = nums[i]
         i += 1
-        if _in(cit_spans, n.start, n.end) or _in(year_spans, n.start, n.end):
+        if inside(cit_spans, n.start, n.end) or inside(year_spans, n.start, n.end):
             continue
         before = text[max(0, n.start - 40):n.start]
         if re.search(r"(?:figure|fig\.|table|section|chapter|page|p\.|n\u00b0|no\.|law|article|art\.|annex|"
@@ -190,7 +156,7 @@ def sentence_figures(sent: Sentence, ctx: Context) -> list[Fact]:
     # zero figures ("no indium was produced in 2016", "exports ... as zero")
     for rx in ZERO:
         for m in rx.finditer(text):
-            if _in(cit_spans, m.start(), m.end()) or any(r["n"].start <= m.start() <= r["unit"].end for r in raw):
+            if inside(cit_spans, m.start(), m.end()) or any(r["n"].start <= m.start() <= r["unit"].end for r in raw):
                 continue
             verb = m.group("verb").lower()
             z = Num(Decimal(0), m.start(), m.end(), m.group(0), "words")
@@ -301,14 +267,14 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
         measure = "ShareOfWhole"
     cls = ctx.reg.measures.get(measure, {}).get("class") or MEASURES[measure][0]
     # the mentions of this sentence, the clause first
-    smen = [m for m in ctx.mentions if sent.start <= m.start < sent.end and not _in(cit_spans, m.start - off, m.end - off)]
+    smen = [m for m in ctx.mentions if sent.start <= m.start < sent.end and not inside(cit_spans, m.start - off, m.end - off)]
     cmen = [m for m in smen if c_start <= m.start - off < c_end]
     f = Fact("figure", sent.page, sent.start, sent.end, (off + n.start, off + um.end), measure, cls)
     f.quantity = q
     f.confidence = "estimated" if estimated else "stated"
     f.note = um.note
     # period
-    _period(f, text, years, n.start, c_start, c_end, ctx)
+    set_period(f, text, years, n.start, c_start, c_end, ctx)
     if f.year and unit == "t/year":
         f.quantity["unit"] = "t"  # a yearly rate in one given year is that year's amount
     # material and element
@@ -335,7 +301,7 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
                                                                            text, re.I):
         trade = True
     score = 0.35 + min(0.25, mscore * 0.08)
-    if trade and _flow_subject(f, sent, ctx, clause, c_start, smen, cmen, measure, text):
+    if trade and flow_subject(f, sent, ctx, clause, c_start, smen, cmen, measure, text):
         score += 0.2
     else:
         subj, how = _subject(f, sent, ctx, smen, cmen, family, off + n.start, text)
@@ -381,46 +347,6 @@ def _figure(sent, ctx, r, raw, k, years, cit_spans, paren_spans) -> Fact | None:
 
 def _nearest(ms: list[Mention], pos: int) -> Mention:
     return min(ms, key=lambda m: (abs(m.start - pos), -m.start))
-
-
-SUBORDINATE = re.compile(r"\b(?:despite|although|though|whereas|because|unlike|before|after|when|while|until)\b[^,;.]*",
-                         re.I)
-
-
-def _period(f: Fact, text, years, pos, c_start, c_end, ctx: Context):
-    # a year in a subordinate clause other than the figure's own dates something else
-    sub = [(m.start(), m.end()) for m in SUBORDINATE.finditer(text) if not m.start() <= pos < m.end()]
-    usable = [y for y in years if y[3] in ("year", "period") and not _in(sub, y[0], y[1])]
-    inclause = [y for y in usable if c_start <= y[0] < c_end]
-    pick = None
-    if inclause:
-        pick = min(inclause, key=lambda y: abs(y[0] - pos))
-    elif usable:
-        pick = min(usable, key=lambda y: abs(y[0] - pos))
-    if pick:
-        if isinstance(pick[2], tuple):
-            f.period = pick[2]
-        else:
-            f.year = pick[2]
-        return
-    if re.search(r"\b(?:that|the same|this) year\b", text, re.I):
-        earlier = [y for y in years if y[3] == "year" and y[0] < pos]
-        if earlier or ctx.last_year:
-            f.year = earlier[-1][2] if earlier else ctx.last_year
-            return
-    cited = [y for y in years if y[3] == "cited-period"]
-    if cited:
-        f.period = cited[0][2]
-        return
-    if ctx.caption_years:
-        y = ctx.caption_years
-        if isinstance(y, tuple):
-            f.period = y
-        else:
-            f.year = y
-        return
-    if ctx.year_context:
-        f.year = ctx.year_context
 
 
 def _subject(f: Fact, sent, ctx: Context, smen, cmen, family, pos, text):
@@ -477,154 +403,3 @@ def _subject(f: Fact, sent, ctx: Context, smen, cmen, family, pos, text):
     if best:
         return best[1], "context"
     return None, None
-
-
-FLOW_KINDS = [
-    ("clause", r"\bsold to\b|\bsale", "Sale"),
-    ("clause", r"export", "Export"),
-    ("clause", r"import|\barriv|\bcame from\b|\blanded\b", "Import"),
-    ("clause", r"\btrip|voyage|shipp|transport|\bsea\b|\bcarr", "Shipment"),
-    ("clause", r"domestic|locally|local consumption|inside|within|transformed|processed", "Flow"),
-    ("sentence", r"export", "Export"),
-    ("sentence", r"import|\barriv", "Import"),
-]
-
-
-def _flow_subject(f: Fact, sent, ctx: Context, clause, c_start, smen, cmen, measure, text) -> bool:
-    """The flow a trade figure is about: its kind and its ends, from the clause and sentence."""
-    low_clause = clause.lower()
-    low = text.lower()
-    if measure == "ShareOfWhole" and re.search(r"\bsold to\b", low):
-        low_clause += " sold to"
-    # the kind of flow: the clause's words first, then the sentence's
-    kind = next((k for scope, rx, k in FLOW_KINDS if re.search(rx, low_clause if scope == "clause" else low)),
-                "Shipment" if measure in ("Distance", "Duration", "CargoPerVoyage") else "Flow")
-    roles: dict[str, list[str]] = {"origin": [], "destination": [], "via": [], "buyer": [], "seller": []}
-    off = sent.start
-
-    def assign(ms, scope_text, scope_off):
-        for m in ms:
-            if m.kind not in ("country", "region", "place", "site", "actor"):
-                continue
-            rel = m.start - scope_off
-            lead = scope_text[max(0, rel - 24):rel]
-            tail = scope_text[m.end - scope_off:m.end - scope_off + 24].lower()
-            pm = _ROLE_BEFORE.search(lead)
-            p = pm.group("p").lower() if pm else None
-            if m.kind == "actor":
-                if re.search(r"\bsold to\s+(?:the\s+)?$", lead.lower()) or (p == "to" and kind == "Sale"):
-                    roles["buyer"].append(m.ref)
-                elif p == "by":
-                    roles["seller"].append(m.ref)
-                continue
-            if p == "from":
-                roles["origin"].append(m.ref)
-            elif p in ("to", "into", "towards"):
-                roles["destination"].append(m.ref)
-            elif p == "at":  # "arrives at Chilean ports", "exported at the port of Arica"
-                (roles["destination"] if kind in ("Import", "Shipment") or m.kind != "site" else roles["via"]).append(m.ref)
-            elif p in ("in", "inside", "within"):
-                (roles["origin"] if kind == "Export" else roles["destination"]).append(m.ref)
-            elif m.by == "demonym" or re.match(r"^\s*(?:exports?|imports?|exported|imported|produced)\b", tail):
-                if re.match(r"^\s*(?:imports?|imported)\b", tail) or (m.by == "demonym" and re.match(r"^\s*imports?\b", tail)):
-                    roles["destination"].append(m.ref)
-                else:
-                    roles["origin"].append(m.ref)
-
-    assign(cmen, sent.text, off)
-    if not roles["origin"] and not roles["destination"]:
-        # the nearest role-bearing name before the clause ("French export of ... 30 t; ... 46 %")
-        for m in reversed([m for m in smen if m.start - off < c_start]):
-            assign([m], sent.text, off)
-            if roles["origin"] or roles["destination"]:
-                break
-        # the parts of an inflow ("arriving in Belgium ... divided into 36 %, 39 % ...") leave from it
-        if roles["destination"] and kind in ("Export", "Flow") and measure == "ShareOfWhole":
-            roles["origin"], roles["destination"] = roles["destination"], []
-            cl = [m for m in cmen if m.kind in ("country", "region", "place")]
-            if cl:
-                roles["destination"] = [cl[0].ref]
-    elif not roles["origin"] and kind in ("Export", "Flow") and measure == "ShareOfWhole":
-        # "Of the ore arriving in A, 39 % went to B": the part leaves from where the whole arrived
-        prefix = [m for m in smen if m.start - off < c_start and m.kind in ("country", "region")
-                  and m.ref not in roles["destination"]]
-        if prefix:
-            roles["origin"] = [prefix[0].ref]
-    if not roles["origin"] and not roles["destination"] and kind in ("Export", "Import") and \
-            re.search(r"export|import", low):
-        # earlier in the section: the most recent country names the exporter (or importer)
-        for m in reversed(ctx.history[-30:]):
-            if m.kind == "country":
-                (roles["destination"] if kind == "Import" else roles["origin"]).append(m.ref)
-                f.score -= 0.1
-                break
-    if not any(roles.values()):
-        return False
-    flow = {"a": kind}
-    for k in ("origin", "destination", "via", "seller", "buyer"):
-        vals = list(dict.fromkeys(roles[k]))
-        if vals:
-            flow[k] = vals[0] if len(vals) == 1 else vals
-    if f.material:
-        flow["material"] = f.material
-    if f.year:
-        flow["year"] = f.year
-    elif f.period:
-        flow["period_start"], flow["period_end"] = f.period
-    ref = _existing_flow(ctx.reg, flow) or _proposed_flow(ctx, flow)
-    f.subject = ref
-    if ref in ctx.flow_nodes:
-        f.new_entities.append(dict(ctx.flow_nodes[ref], id=ref))
-    for m in smen:
-        if m.ref in [v for vs in roles.values() for v in vs]:
-            f.links.append(m)
-    return True
-
-
-def _flow_key(flow: dict) -> tuple:
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in flow.items()))
-
-
-def _existing_flow(reg: Registry, flow: dict) -> str | None:
-    """A flow the curated files already declare with the same kind, ends and period."""
-    for ref, e in reg.entities.items():
-        if e.kind != "flow" or flow["a"] not in e.classes:
-            continue
-        ok = True
-        for k in ("origin", "destination", "year", "period_start", "period_end", "buyer"):
-            a, b = flow.get(k), e.values.get(k)
-            if isinstance(a, tuple):
-                a = list(a)
-            if (a or b) and a != b:
-                ok = False
-                break
-        if ok:
-            return ref
-    return None
-
-
-def _proposed_flow(ctx: Context, flow: dict) -> str:
-    key = _flow_key(flow)
-    if key in ctx.flows:
-        return ctx.flows[key]
-    reg = ctx.reg
-
-    def short(ref):
-        if not ref:
-            return None
-        if isinstance(ref, list):
-            return "-".join(short(r) for r in ref[:3])
-        if ref.startswith(("country/", "region/")):
-            return ref.split("/", 1)[1].lower()
-        return ref.split("/", 1)[1][:20]
-
-    parts = [short(flow.get("origin")), short(flow.get("destination")) and "to-" + short(flow.get("destination")),
-             short(flow.get("via")) and "via-" + short(flow.get("via")),
-             short(flow.get("buyer")) and "sold-to-" + short(flow.get("buyer")),
-             flow.get("material") and slugify(reg.label(flow["material"]))[:24], flow["a"].lower(),
-             str(flow.get("year") or flow.get("period_start") or "") + (f"-{flow['period_end']}" if flow.get("period_end") else "")]
-    slug = slugify("-".join(p for p in parts if p)) or "flow"
-    ref = unique(f"flow/{slug}", set(reg.entities) | set(ctx.flows.values()))
-    ctx.flows[key] = ref
-    ctx.flow_nodes[ref] = dict(flow)
-    return ref

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from . import citations as cit
 from . import document, lexicon, mentions, numbers, registry, structure
-from .figures import Context, sentence_figures, years_in
+from .figures import Context, sentence_figures
 from .mentions import Mention
 from .model import Fact
+from .periods import years_in
 from .relations import sentence_relations
 from .tables import table_facts
 

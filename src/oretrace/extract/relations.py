@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .figures import Context, _existing_flow, _proposed_flow
+from .figures import Context
+from .flows import flow_ref
 from .mentions import Mention, slugify
 from .model import Fact
 from .structure import Sentence
@@ -159,7 +160,7 @@ def _trade_relations(sent: Sentence, ctx: Context, men: list[Mention]) -> list[F
 
 
 def _flow_fact(sent, ctx, flow, links, focus) -> Fact:
-    ref = _existing_flow(ctx.reg, flow) or _proposed_flow(ctx, flow)
+    ref = flow_ref(ctx, flow)
     f = Fact("relation", sent.page, sent.start, sent.end, focus)
     f.about = ref
     if ref in ctx.flow_nodes:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .figures import Context, _existing_flow, _proposed_flow
+from .figures import Context
+from .flows import flow_ref
 from .lexicon import MEASURES, dimension, measure_for
 from .mentions import Mention
 from .model import Fact
@@ -275,7 +276,7 @@ def _row_flow(f: Fact, label: str, row_mentions: list[Mention], ctx: Context, ro
         flow["material"] = mat.ref
     if f.year:
         flow["year"] = f.year
-    ref = _existing_flow(ctx.reg, flow) or _proposed_flow(ctx, flow)
+    ref = flow_ref(ctx, flow)
     f.subject = ref
     f.measure = "ImportQuantity" if kind == "Import" else "ExportQuantity"
     f.cls = ctx.reg.measures.get(f.measure, {}).get("class") or MEASURES[f.measure][0]
