@@ -110,7 +110,7 @@ Read and served
 Command line
     cli             `oretrace` and its own commands; errors become exit codes here
     commands        the sub-commands other modules contribute
-    bench           `oretrace bench` (the harness is bench/harness.py)
+    bench           `oretrace bench` (the harness is bench/harness.py; `--stores`: Oxigraph beside Virtuoso, bench/stores.py)
     __main__        `python -m oretrace`
 """
 

@@ -1,4 +1,5 @@
-"""`oretrace bench`: the scale benchmark (code in bench/harness.py of the project folder)."""
+"""`oretrace bench`: the scale benchmark (code in bench/harness.py of the project folder; with --stores,
+Oxigraph beside Virtuoso, in bench/stores.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import importlib.util
 import sys
 
 
-def _harness(settings):
-    path = settings.root / "bench" / "harness.py"
+def _harness(settings, name: str = "harness"):
+    path = settings.root / "bench" / f"{name}.py"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run oretrace bench from a project checkout")
-    spec = importlib.util.spec_from_file_location("oretrace_bench_harness", path)
+    spec = importlib.util.spec_from_file_location(f"oretrace_bench_{name}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -28,6 +29,9 @@ def register(sub) -> dict:
     p.add_argument("--naive-max-triples", type=int, default=10_000_000, help="sizes above this skip the naive stages")
     p.add_argument("--query-limit", type=int, default=60, help="seconds per rdflib query before it is stopped")
     p.add_argument("--keep", help="keep the work folder here")
+    p.add_argument("--stores", action="store_true",
+                   help="the store axis instead (bench/stores.py): bulk load and every catalogue query in Oxigraph and in Virtuoso")
+    p.add_argument("--virtuoso-buffers", type=int, help="with --stores: Virtuoso's NumberOfBuffers (default one per 20 triples)")
     return {"bench": cmd_bench}
 
 
@@ -35,7 +39,7 @@ def cmd_bench(args, settings) -> int:
     from pathlib import Path
 
     try:
-        h = _harness(settings)
+        h = _harness(settings, "stores" if args.stores else "harness")
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
