@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -299,6 +300,101 @@ def test_catalogue_query_loads_from_its_permalink_and_runs(env):
     assert any("row" in m.value or "triple" in m.value or "Answer" in m.value for m in [*at.markdown, *at.success])
 
 
+def component_data(at: AppTest, name: str) -> list[dict]:
+    """The data the page hands to its browser components of one kind (oretrace_svg, oretrace_map, ...)."""
+    import json
+
+    return [json.loads(e.proto.json) for e in at.main
+            if type(e).__name__ == "UnknownElement" and e.proto.component_name.endswith(name)]
+
+
+def test_short_permalink_names_a_catalogue_query_and_its_parameters(env, store):
+    """?q=<catalogue name>&<param>=<value> binds the query, shows the bound text in the editor, runs it, and
+    offers the same short address as the page's permalink."""
+    nq = query.catalogue(env.queries_dir)["site-operator-owner"]
+    at = page("sparql", q="site-operator-owner", site="site/nyrstar-auby")
+    assert not at.error, [e.value for e in at.error]
+    text = query.with_prefixes(query.bind(nq, {"site": "site/nyrstar-auby"}, appdata.IRIs(env.base)))
+    assert at.session_state["sparql_text"] == at.session_state["sparql_ran"] == text
+    expect = query.run_store(store, text)
+    assert f"{len(expect.rows)} row" in " ".join(m.value for m in at.markdown) and expect.rows
+    assert "http://localhost/sparql?q=site-operator-owner&site=site%2Fnyrstar-auby" in [c.value for c in at.code]
+    assert dict(at.query_params) == {"q": "site-operator-owner", "site": "site/nyrstar-auby"}
+    actor = appdata.plain(expect.rows[0][expect.columns.index("actor")])
+    assert urllib.parse.quote(actor, safe="") in html_of(at)
+    # the older form still opens the same query
+    old = page("sparql", name="site-operator-owner", **{"p.site": "site/nyrstar-auby"})
+    assert old.session_state["sparql_text"] == text
+
+
+def test_chart_draws_the_chosen_columns_one_bar_per_row_never_a_year(env, store):
+    nq = query.catalogue(env.queries_dir)["production-series"]
+    res = query.run_store(store, query.bind(nq, {}, appdata.IRIs(env.base)))
+    values = [appdata.plain(r[res.columns.index("value")]) for r in res.rows]
+    at = page("sparql", q="production-series")
+    label = next(s for s in at.selectbox if s.label == "Label column")
+    value = next(s for s in at.selectbox if s.label == "Value column")
+    assert "year" not in value.options and "value" in value.options and "year" in label.options
+    bars = [d["svg"] for d in component_data(at, "oretrace_svg") if "ot-bars" in d["svg"]]
+    assert len(bars) == 1 and 'data-value-column="value"' in bars[0] and 'data-label-column="measureLabel"' in bars[0]
+    assert bars[0].count('class="ot-bar"') == sum(1 for v in values if v is not None)  # nothing added together
+    assert sorted(float(x) for x in re.findall(r'class="ot-bar" data-label="[^"]*" data-value="([^"]+)"', bars[0])) == \
+        sorted(float(v) for v in values if v is not None)
+    label.set_value(res.columns.index("year")).run()
+    bars = [d["svg"] for d in component_data(at, "oretrace_svg") if "ot-bars" in d["svg"]]
+    assert 'data-label-column="year"' in bars[0] and 'data-value-column="value"' in bars[0]
+    years = {str(appdata.plain(r[res.columns.index("year")])) for r in res.rows}
+    assert set(re.findall(r'data-label="(\d{4})', bars[0])) <= years and re.findall(r'data-label="(\d{4})', bars[0])
+
+
+def test_an_invalid_query_shows_the_whole_parser_message_and_no_stale_rows(env, store):
+    at = page("sparql", q="SELECT ?f WHERE { ?f a ot:Flow } ORDER BY ?f LIMIT 3")
+    assert "3 rows" in " ".join(m.value for m in at.markdown)
+    at.toggle(key="plain_editor").set_value(True).run()
+    bad = "SELECT ?s WHERE {\n  ?s ?p ?o .\n  FILTER(?s = )\n}"
+    at.text_area(key=f"sparql_area_{at.session_state['sparql_version']}").set_value(bad).run()
+    at.button(key="run_query").click().run()
+    with pytest.raises(query.QueryError) as e:
+        appdata.connect(env).backend.run(bad, timeout=10, cap=10)
+    detail = re.split(r"error at \d+:\d+:\s*", str(e.value), maxsplit=1)[1]  # what the parser expected there, whole
+    assert "," in detail
+    err = " ".join(x.value for x in at.error)
+    line = int(re.search(r"near line (\d+)", err).group(1))
+    assert ui_md(detail) in err, (err, detail)
+    assert any(f"{line:>4} | {bad.split(chr(10))[line - 1]}" in c.value and "^" in c.value for c in at.code)  # the line meant
+    assert "row" not in " ".join(m.value for m in at.markdown)  # the earlier rows are gone
+    assert not at.get("download_button") and "./entity?iri=" not in html_of(at)
+
+
+def ui_md(text: str) -> str:
+    sys.path.insert(0, str(APP))
+    import ui
+
+    return ui.md(text)
+
+
+def test_gallery_search_narrows_the_examples_each_a_short_permalink(env):
+    cat = query.catalogue(env.queries_dir)
+    at = page("sparql")
+    body = html_of(at)
+    assert all(f'href="./sparql?q={n}"' in body for n in cat)
+    at.text_input(key="gal_search").set_value("royalty").run()
+    body = html_of(at)
+    want = {n for n, nq in cat.items() if "royalty" in " ".join([n, nq.title, nq.question, nq.returns, *nq.tags]).lower()}
+    shown = {n for n in cat if f'href="./sparql?q={n}"' in body}
+    assert shown == want and 0 < len(want) < len(cat)
+
+
+def test_result_csv_puts_a_label_beside_every_column_of_iris():
+    sys.path.insert(0, str(APP))
+    import sparql_results as rv
+
+    head, rows = rv.labelled_csv(["site", "n", "unit"], [["https://w3id.org/oretrace/id/site/a", 3, "http://qudt.org/vocab/unit/TONNE"]],
+                                 {"https://w3id.org/oretrace/id/site/a": "Site A", "http://qudt.org/vocab/unit/TONNE": "tonne"})
+    assert head == ["site label", "site", "n", "unit label", "unit"]
+    assert rows == [["Site A", "https://w3id.org/oretrace/id/site/a", 3, "tonne", "http://qudt.org/vocab/unit/TONNE"]]
+
+
 # ------------------------------------------------------------------ a graph that cannot be read: plain messages, never a traceback
 def dead_url() -> str:
     from oretrace.serve import free_port
@@ -477,6 +573,14 @@ def test_search_matches_spacing_and_ranks_data_first(env):
     assert g.search("Sulphide") == g.search("sulfide")
 
 
-def test_sources_page_offers_csv_of_its_tables(env):
+def test_sources_page_offers_csv_of_its_tables_and_cites_a_chosen_source(env, store):
     at = page("sources")  # the sources table and the statements table
     assert [b.label for b in at.get("download_button")].count("Download CSV") == 2
+    for doc in (one(store, """SELECT ?doc WHERE { GRAPH <https://w3id.org/oretrace/graph/provenance> {
+                    ?g ot:citation ?c . ?c ot:document ?doc } } ORDER BY ?doc LIMIT 1""")["doc"],
+                one(store, "SELECT ?doc WHERE { ?doc a ot:Source ; dcterms:issued ?y } ORDER BY ?doc LIMIT 1")["doc"]):
+        at = page("sources", source=doc)  # a source with a year once emptied the page (the year came as an int)
+        assert "Cite this" in [e.label for e in at.expander]
+        assert {"Download Text", "Download BibTeX", "Download CSL-JSON", "Download CSV"} <= {b.label for b in at.get("download_button")}
+        bib = next(c.value for c in at.code if c.value.startswith("@"))
+        assert "url = {" in bib and "urldate = {" in bib

@@ -37,3 +37,22 @@ def test_a_source_with_authors_year_and_url(store, built):
     assert "https://www.ed.ac.uk/" in cite.text(rec, "v", DAY) and "url = {https://www.ed.ac.uk/" in cite.bibtex(rec, "v", DAY)
     rec = cite.record(rows(store, built, "source/ishihara-2011"))
     assert cite.text(rec, "v", DAY).startswith("Ishihara; et al. (2011).")
+
+
+def test_every_form_has_a_url_and_the_access_date_even_without_a_document_address(store, built):
+    """The CATAPA report gives no web address: the forms point at oretrace's address of the item."""
+    item = built.base + "/id/statement/catapa-indium/bolivar-indium-content"
+    rec = cite.record(rows(store, built, "statement/catapa-indium/bolivar-indium-content"))
+    assert rec["url"] == item
+    assert f"url = {{{item}}}" in cite.bibtex(rec, "v", DAY) and "urldate = {2026-12-03}" in cite.bibtex(rec, "v", DAY)
+    c = json.loads(cite.csl_json(rec, "v", DAY))[0]
+    assert c["URL"] == item and c["accessed"]["date-parts"] == [[2026, 12, 3]]
+    assert cite.text(rec, "v", DAY).count(item) == 1
+
+
+def test_a_year_read_as_a_number_is_cited_as_text(store, built):
+    """appdata reads an xsd:gYear as an int: the record takes it as text (a Sources page once emptied on it)."""
+    raw = rows(store, built, "source/ishihara-2011")
+    rec = cite.record([{**r, "year": int(r["year"]) if r.get("year") else None} for r in raw])
+    assert rec["year"] == "2011" and "year = {2011}" in cite.bibtex(rec, "v", DAY)
+    assert json.loads(cite.csl_json(rec, "v", DAY))[0]["issued"] == {"date-parts": [[2011]]}

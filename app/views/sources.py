@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from components import download_csv
+from components import cite_this, download_csv
 from oretrace.vocab import OT
 
 CONFIDENCE = {"any": None, "stated": OT + "Stated", "estimated": OT + "Estimated", "implied": OT + "Implied"}
@@ -55,6 +55,8 @@ def render() -> None:
         download_csv(["source", "title", "kind", "year", "publisher", "statements taken from it", "statements citing it"],
                      [[s["s"], s["title"] or labels[s["s"]], labels.get(s["type"], "") if s["type"] else "", s["year"] or "",
                        s["publisher"] or "", s["statements"], s["citing"]] for s in srcs], "sources", key="csv_sources")
+    else:
+        cite_this(g, source, key="cite_chosen_source")
     sts = g.statements(source=source, curator=curator, confidence=CONFIDENCE.get(conf or "any"))
     st.subheader(f"{len(sts)} statement{'s' if len(sts) != 1 else ''}")
     if not sts:

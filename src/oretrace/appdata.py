@@ -124,10 +124,10 @@ def plain_error(e) -> str:
         return f"The SPARQL endpoint is busy ({msg}). Try again in a moment."
     if isinstance(e, backend.Unreachable):
         return f"The graph cannot be read: {msg}"
-    m = re.search(r"(?:error at|at line) (\d+)(?::|, column )(\d+):?\s*([^\n]*)", msg)
-    if m:
-        detail = m.group(3).strip()
-        return f"The query is not valid SPARQL near line {m.group(1)}, column {m.group(2)}" + (f": {detail[:300]}" if detail else ".")
+    m = re.search(r"(?:error at|at line) (\d+)(?::|, column )(\d+):?\s*", msg)
+    if m:  # the parser's whole message (what it expected there), not a first line
+        detail = msg[m.end():].strip()
+        return f"The query is not valid SPARQL near line {m.group(1)}, column {m.group(2)}" + (f": {detail[:4000]}" if detail else ".")
     if isinstance(e, sparqltext.QuerySyntaxError) or "syntax" in msg.lower():
         return f"The query is not valid SPARQL. {msg.split(':', 1)[-1].strip()[:300]}"
     return msg[:400]

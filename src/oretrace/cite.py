@@ -2,7 +2,8 @@
 queries/citation.rq, with oretrace's own address, build version and the access date.
 
 A statement is cited as the document it comes from (with the locator and the source that document
-cites for the fact), followed by where it is in oretrace; a source as itself.
+cites for the fact), followed by where it is in oretrace; a source as itself. Every form carries a URL
+(the document's own address, or else oretrace's address of the item) and the access date.
 """
 
 from __future__ import annotations
@@ -18,15 +19,20 @@ KINDS = {"Report": ("report", "techreport"), "Dataset": ("dataset", "misc"), "St
          "WebPage": ("webpage", "misc"), "ReferenceStandard": ("standard", "misc")}
 
 
+def _text(v) -> str:
+    """A value of the query's rows as text (a year comes as an int from an xsd:gYear)."""
+    return v if isinstance(v, str) else str(v)
+
+
 def _one(rows, key):
-    return next((r[key] for r in rows if r.get(key)), None)
+    return next((_text(r[key]) for r in rows if r.get(key) not in (None, "")), None)
 
 
 def _all(rows, key):
     out = []
     for r in rows:
-        if r.get(key) and r[key] not in out:
-            out.append(r[key])
+        if r.get(key) not in (None, "") and _text(r[key]) not in out:
+            out.append(_text(r[key]))
     return out
 
 
@@ -38,7 +44,7 @@ def record(rows: list[dict]) -> dict:
     year = _one(rows, "year")
     return {"item": rows[0]["item"], "document": rows[0]["document"], "kind": kind, "title": _one(rows, "title") or "",
             "creators": _all(rows, "creator"), "publishers": _all(rows, "publisher"), "year": year,
-            "not_before": None if year else _one(rows, "notBefore"), "url": _one(rows, "url"),
+            "not_before": None if year else _one(rows, "notBefore"), "url": _one(rows, "url") or rows[0]["item"],
             "where": _one(rows, "where"), "paraphrase": _one(rows, "paraphrase"), "cited": _all(rows, "cited")}
 
 
@@ -50,7 +56,7 @@ def text(rec: dict, version: str, accessed: dt.date | None = None) -> str:
     parts = [f"{who} ({when}). {rec['title']}."]
     if rec["publishers"] and rec["creators"]:
         parts.append(", ".join(rec["publishers"]) + ".")
-    if rec["url"]:
+    if rec["url"] and rec["url"] != rec["item"]:  # else the item's own address ends the text
         parts.append(rec["url"] + ".")
     if rec["where"]:
         parts.append(rec["where"][:1].upper() + rec["where"][1:] + (f"; citing {', '.join(rec['cited'])}" if rec["cited"] else "") + ".")
