@@ -13,146 +13,146 @@ from ui import entity_href, esc
 PALETTE = {"Site": "#2f6f8f", "Actor": "#b5651d", "Place": "#5b8c3a", "Material": "#7a4e9c", "Other": "#666"}
 
 
-def _nested(items: list[str], within: set[tuple[str, str]], outward: bool) -> list[list[str]]:
-    """Items as chains of containment: a site stated with its country gives [site, country] (outward)
-    or [country, site]; items that do not contain one another stay apart."""
-    inner = [i for i in items if not any((j, i) in within for j in items if j != i)]
-    chains = []
-    for i in inner:
-        outer = sorted((j for j in items if (i, j) in within), key=lambda j: -sum((j, k) in within for k in items))
-        chain = [i] + outer
-        chains.append(chain if outward else chain[::-1])
-    return chains
+MATERIAL_COLOURS = ["#4f8fb0", "#c07a2c", "#6a9a3f", "#8e5aa8", "#b0485b", "#3f8f83", "#9a8a2a", "#5b6fb5"]
+UNKNOWN, PRODUCT_COLOUR = "#c4c4c4", "#b39ccb"
 
 
-def sankey_links(flows: list[dict], include_unknown: bool = True,
-                 within: set[tuple[str, str]] | None = None) -> tuple[list[dict], list[dict]]:
-    """(links, skipped): one band per flow leg start -> via... -> end, weighted by tonnes.
-
-    A flow whose parts are in the selection is drawn through its parts; a flow with several
-    starts or ends is split equally between them (the note on each band says so), except that an
-    end stated together with the place it lies in (Nyrstar Auby and France) is drawn through that
-    place. A flow without a stated tonnage gets a nominal width; a stated zero is drawn as a hairline.
-    """
-    within = within or set()
-    drawn_parents = {p for f in flows for p in f["parents"]}
-    known = [f["tonnes"] for f in flows if f["tonnes"]]
-    nominal = max(known) * 0.04 if known else 1.0
-    links, skipped = [], []
-    for f in flows:
-        if f["iri"] in drawn_parents:
-            skipped.append({**f, "why": "drawn through its parts"})
-            continue
-        starts = f["origin"] or f["seller"]
-        ends = f["destination"] or f["receivingSmelter"] or f["buyer"]
-        if not starts or not ends:
-            skipped.append({**f, "why": "no stated " + ("origin" if not starts else "destination")})
-            continue
-        if f["tonnes"] is None and not include_unknown:
-            skipped.append({**f, "why": "no tonnage stated"})
-            continue
-        pairs = [(s, e) for s in _nested(starts, within, True) for e in _nested(ends, within, False)
-                 if s[0] != e[-1] and not set(s) & set(e)]
-        if not pairs:
-            skipped.append({**f, "why": "starts and ends at the same place"})
-            continue
-        weight = (f["tonnes"] if f["tonnes"] is not None else nominal) / len(pairs)
-        for s, e in pairs:
-            chain = s + [v for v in f["via"] if v not in s + e] + e
-            for a, b in zip(chain, chain[1:]):
-                links.append({"source": a, "target": b, "weight": max(weight, nominal * 0.25), "flow": f,
-                              "split": len(pairs) > 1})
-    return links, skipped
+def _wrap(text: str, width: int = 18) -> list[str]:
+    words, lines = text.split(), [""]
+    for w in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(w) > width:
+            lines.append(w)
+        else:
+            lines[-1] = (lines[-1] + " " + w).strip()
+    return lines
 
 
-def _depths(nodes: set[str], links: list[dict]) -> dict[str, int]:
-    depth = {n: 0 for n in nodes}
-    for _ in range(len(nodes) + 1):
-        changed = False
-        for lk in links:
-            d = depth[lk["source"]] + 1
-            if d > depth[lk["target"]] and d <= len(nodes):
-                depth[lk["target"]] = d
-                changed = True
-        if not changed:
-            break
-    # pull sources right up to one column before their first target
-    for n in nodes:
-        outs = [depth[lk["target"]] for lk in links if lk["source"] == n]
-        ins = [lk for lk in links if lk["target"] == n]
-        if outs and not ins:
-            depth[n] = max(0, min(outs) - 1)
-    return depth
+def _amount(lk: dict, unit_names: dict[str, str]) -> str:
+    f = lk["flow"]
+    if lk["amount"] is None:
+        return "size not stated"
+    unit = lk["scale"][1]
+    text = f"{lk['amount']:,.6g} " + ("t" if unit == "t" else unit_names.get(unit, unit))
+    return text + (f" (of {f['tonnes']:,.6g} t in all)" if lk["split"] and f.get("tonnes") is not None else "")
 
 
-def sankey_svg(links: list[dict], labels: dict[str, str], kinds: dict[str, str], width: int = 1100) -> str:
-    """An SVG Sankey diagram of the links; nodes and bands link to their entity pages."""
+def sankey_svg(links: list[dict], stage: dict[str, float], labels: dict[str, str], kinds: dict[str, str],
+               unit_names: dict[str, str] | None = None) -> str:
+    """An SVG Sankey diagram in fixed stage columns (oretrace.chartdata): every band on the scale of
+    its own material and unit, assumed splits hatched, product steps dashed; nodes and bands link to
+    their pages. Wider than a phone screen, it scrolls sideways instead of shrinking."""
+    from oretrace import chartdata as cd
+
+    unit_names = unit_names or {}
     if not links:
-        return '<p class="ot-muted">No flow in this selection has both a stated start and end.</p>'
-    nodes = {lk["source"] for lk in links} | {lk["target"] for lk in links}
-    depth = _depths(nodes, links)
-    cols: dict[int, list[str]] = defaultdict(list)
-    for n in sorted(nodes, key=lambda x: labels.get(x, x).lower()):
-        cols[depth[n]].append(n)
-    ncol = max(cols) + 1
-    inflow, outflow = defaultdict(float), defaultdict(float)
-    for lk in links:
-        outflow[lk["source"]] += lk["weight"]
-        inflow[lk["target"]] += lk["weight"]
-    size = {n: max(inflow[n], outflow[n]) for n in nodes}
-    gap, node_w, label_w = 14, 14, 170
-    tallest = max(len(c) for c in cols.values())
-    height = max(360, min(1400, 60 + tallest * 46))
-    scale = min((height - 40 - gap * (len(c) - 1)) / max(sum(size[n] for n in c), 1e-9) for c in cols.values())
-    x_step = (width - label_w - node_w - 20) / max(ncol - 1, 1)
+        return '<p class="ot-muted">No flow in this selection has a stated start.</p>'
+    lay = cd.layout(links, stage, labels)
+    columns, size, px = lay["columns"], lay["size"], lay["px"]
+    scales = sorted({lk["scale"] for lk in links if lk["scale"] is not None and lk["amount"] is not None})
+    colour = {sc: MATERIAL_COLOURS[i % len(MATERIAL_COLOURS)] for i, sc in enumerate(scales)}
+    node_w, gap, step, top = 14, 16, 150, 50
+    width = 20 + (len(columns) - 1) * step + node_w + 180
     pos = {}
-    for d, col in cols.items():
-        # order by the mean position of upstream neighbours (one barycentre pass)
-        if d > 0:
-            def bary(n):
-                ys = [pos[lk["source"]][1] for lk in links if lk["target"] == n and lk["source"] in pos]
-                return sum(ys) / len(ys) if ys else 1e9
-            col.sort(key=bary)
-        y = 20
+    for i, (st, col) in enumerate(columns):
+        y = top
         for n in col:
-            h = max(size[n] * scale, 3)
-            pos[n] = (10 + d * x_step, y, h)
-            y += h + gap
+            pos[n] = (10 + i * step, y, size[n])
+            y += size[n] + gap
+    height = int(max(y for (_, y, h) in pos.values() for y in [y + h]) + 20)
     out_off, in_off = defaultdict(float), defaultdict(float)
-    bands, rects = [], []
-    for lk in sorted(links, key=lambda k: (pos[k["source"]][1], pos[k["target"]][1])):
+    bands = []
+    order = sorted(range(len(links)), key=lambda i: (pos[links[i]["source"]][1], pos[links[i]["target"]][1]))
+    for i in order:
+        lk, w = links[i], px[i]
         sx, sy, _ = pos[lk["source"]]
         tx, ty, _ = pos[lk["target"]]
-        w = max(lk["weight"] * scale, 1.5)
         y0 = sy + out_off[lk["source"]] + w / 2
         y1 = ty + in_off[lk["target"]] + w / 2
         out_off[lk["source"]] += w
         in_off[lk["target"]] += w
         x0, x1 = sx + node_w, tx
         xm = (x0 + x1) / 2
-        f = lk["flow"]
-        amount = (f"{f['tonnes']:,.6g} t" if f["tonnes"] is not None else "tonnage not stated")
-        period = f["year"] or (f"{f['start']}–{f['end']}" if f["start"] else "period not stated")
-        note = " (drawn split equally between its ends; the source gives no split)" if lk["split"] else ""
-        colour = "#8fb8cc" if f["tonnes"] is not None else "#d0d0d0"
-        tip = f"{labels.get(f['iri'], f['iri'])}: {amount}, {period}{note}"
-        bands.append(f'<a href="{esc(entity_href(f["iri"]))}" target="_self" class="ot-band">'
-                     f'<path d="M{x0:.1f},{y0:.1f} C{xm:.1f},{y0:.1f} {xm:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" '
-                     f'fill="none" stroke="{colour}" stroke-opacity="0.6" stroke-width="{w:.1f}">'
-                     f'<title>{esc(tip)}</title></path></a>')
-    for n, (x, y, h) in pos.items():
-        colour = PALETTE.get(kinds.get(n, "Other"), PALETTE["Other"])
-        label = labels.get(n, n)
-        short = label if len(label) <= 34 else label[:33] + "…"
-        anchor_end = depth[n] == ncol - 1 and ncol > 1
-        tx = x - 4 if anchor_end else x + node_w + 4
-        rects.append(f'<a href="{esc(entity_href(n))}" target="_self" class="ot-node">'
-                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{h:.1f}" fill="{colour}">'
-                     f'<title>{esc(label)}</title></rect>'
-                     f'<text x="{tx:.1f}" y="{y + h / 2 + 4:.1f}" font-size="12" '
-                     f'text-anchor="{"end" if anchor_end else "start"}" fill="#222">{esc(short)}</text></a>')
-    return (f'<svg class="ot-sankey" role="img" aria-label="Sankey diagram of flows" viewBox="0 0 {width} {height}" '
-            f'width="100%" style="max-width:{width}px;font-family:sans-serif">{"".join(bands)}{"".join(rects)}</svg>')
+        d = f"M{x0:.1f},{y0:.1f} C{xm:.1f},{y0:.1f} {xm:.1f},{y1:.1f} {x1:.1f},{y1:.1f}"
+        if lk["kind"] == "product":
+            target = lk["process"]
+            verb = "done in" if cd.iri_of(lk["target"]) != lk["target"] else "makes"
+            tip = (f"{labels.get(lk['process'], lk['process'])}: {verb} {labels.get(cd.iri_of(lk['target']), '')} "
+                   "(no quantity stated)")
+            stroke, extra = PRODUCT_COLOUR, ' stroke-dasharray="6,3"'
+        else:
+            f = lk["flow"]
+            target = f["iri"]
+            period = f["year"] or (f"{f['start']}–{f['end']}" if f["start"] else "period not stated")
+            note = " (split equally between its ends: the source gives no split)" if lk["split"] else ""
+            tip = f"{labels.get(f['iri'], f['iri'])}: {_amount(lk, unit_names)}, {period}{note}"
+            stroke = colour.get(lk["scale"], UNKNOWN) if lk["amount"] is not None else UNKNOWN
+            extra = ""
+        hatch = (f'<path class="ot-split" d="{d}" fill="none" stroke="url(#ot-hatch)" stroke-width="{w:.1f}"/>'
+                 if lk["split"] else "")
+        split_attr = ' data-split="1"' if lk["split"] else ""
+        bands.append(f'<a href="{esc(entity_href(target))}" target="_self" class="ot-band" data-kind="{lk["kind"]}"'
+                     f'{split_attr}><path d="{d}" fill="none" stroke="{stroke}" '
+                     f'stroke-opacity="0.7" stroke-width="{w:.1f}"{extra}><title>{esc(tip)}</title></path>{hatch}</a>')
+    heads, rects = [], []
+    for i, (st, col) in enumerate(columns):
+        lines = _wrap(cd.stage_title(st))
+        spans = "".join(f'<tspan x="{10 + i * step:.1f}" dy="{0 if j == 0 else 14}">{esc(t)}</tspan>'
+                        for j, t in enumerate(lines[:3]))
+        heads.append(f'<text class="ot-stage-title" x="{10 + i * step:.1f}" y="14" font-size="12" font-weight="600" '
+                     f'fill="#2f6f8f">{spans}</text>')
+    last = len(columns) - 1
+    for i, (st, col) in enumerate(columns):
+        for n in col:
+            x, y, h = pos[n]
+            iri = cd.iri_of(n)
+            label = cd.PLACEHOLDERS.get(n) or labels.get(iri, iri)
+            short = label if len(label) <= 24 else label[:23] + "…"
+            anchor_end = i == last and last > 0
+            tx = x - 4 if anchor_end else x + node_w + 4
+            fill = "#999" if n in cd.PLACEHOLDERS else PALETTE.get(kinds.get(iri, "Other"), PALETTE["Other"])
+            body = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{h:.1f}" fill="{fill}">'
+                    f'<title>{esc(label)} ({esc(cd.stage_title(st))})</title></rect>'
+                    f'<text x="{tx:.1f}" y="{y + h / 2 + 4:.1f}" font-size="13" text-anchor="{"end" if anchor_end else "start"}" '
+                    f'fill="#222" style="paint-order:stroke;stroke:#fff;stroke-width:3px">{esc(short)}</text>')
+            attrs = f'data-iri="{esc(iri)}" data-stage="{st:g}"'
+            if n in cd.PLACEHOLDERS:
+                rects.append(f'<g class="ot-node ot-unstated" {attrs}>{body}</g>')
+            else:
+                rects.append(f'<a href="{esc(entity_href(iri))}" target="_self" class="ot-node" {attrs}>{body}</a>')
+    defs = ('<defs><pattern id="ot-hatch" patternUnits="userSpaceOnUse" width="7" height="7" '
+            'patternTransform="rotate(45)"><rect width="3" height="7" fill="#fff" fill-opacity="0.8"/></pattern></defs>')
+    svg = (f'<svg class="ot-sankey" role="img" aria-label="Sankey diagram of the chain, in stage columns" '
+           f'viewBox="0 0 {width} {height}" width="100%" style="min-width:{int(width * 0.8)}px;max-width:{width}px;'
+           f'font-family:sans-serif">{defs}{"".join(heads)}{"".join(bands)}{"".join(rects)}</svg>')
+    return f'<div class="ot-scroll" style="overflow-x:auto;max-width:100%">{svg}</div>'
+
+
+def scale_legend(links: list[dict], labels: dict[str, str], unit_names: dict[str, str] | None = None) -> str:
+    """One line per width scale: the material (and unit) and what its widest band stands for."""
+    from oretrace import chartdata as cd
+
+    unit_names = unit_names or {}
+    top = cd.widths(links)
+    items = []
+    for i, sc in enumerate(sorted(top)):
+        mats, unit = sc
+        if not top[sc]:
+            continue  # stated zeros only: hairlines
+        name = " + ".join(labels.get(m, m) for m in mats) or "material not stated"
+        u = "t" if unit == "t" else unit_names.get(unit, unit)
+        items.append(f'<li><span style="display:inline-block;width:22px;height:10px;background:'
+                     f'{MATERIAL_COLOURS[i % len(MATERIAL_COLOURS)]};margin-right:6px"></span>{esc(name)}: the widest band is '
+                     f'{top[sc]:,.6g} {esc(u)}</li>')
+    items.append(f'<li><span style="display:inline-block;width:22px;height:10px;background:{UNKNOWN};margin-right:6px">'
+                 '</span>size not stated (nominal width)</li>')
+    items.append('<li><span style="display:inline-block;width:22px;height:10px;background:repeating-linear-gradient('
+                 '45deg,#4f8fb0 0 3px,#fff 3px 6px);margin-right:6px"></span>hatched: split equally between several '
+                 'ends (an assumption; the source gives no split)</li>')
+    items.append(f'<li><span style="display:inline-block;width:22px;height:0;border-top:3px dashed {PRODUCT_COLOUR};'
+                 'margin-right:6px;vertical-align:middle"></span>dashed: a product made from the metal, and where it '
+                 'is made (no quantity stated)</li>')
+    return ('<div class="ot-muted" style="font-size:0.8rem">Each material has its own width scale; widths compare '
+            f'only within one material.<ul style="margin:2px 0 0 0;padding-left:18px;font-size:0.8rem">{"".join(items)}</ul></div>')
 
 
 def _component_layout(G, width: int) -> tuple[dict, int]:

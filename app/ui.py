@@ -26,6 +26,7 @@ CSS = """<style>
 .ot-table{border-collapse:collapse;width:100%;font-size:0.88rem}
 .ot-table th,.ot-table td{border-bottom:1px solid #e3e6ea;padding:4px 8px;text-align:left;vertical-align:top}
 .ot-table th{background:#f4f6f8;font-weight:600}
+.ot-table td,.ot-table th{overflow-wrap:anywhere}
 .ot-cite{color:#555;font-size:0.82rem}
 .ot-badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:0.75rem;background:#eef2f7;color:#334;margin-left:4px}
 .ot-inferred{background:#fff3d6;color:#6b4e00}

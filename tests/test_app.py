@@ -145,27 +145,31 @@ def test_country_codes_match_world_atlas_ids(env):
     assert {chain.numeric_code(c) for c in ("BO", "BE", "CL", "FR", "NO", "KR")} <= ids
 
 
-def test_places_stated_together_are_drawn_through_each_other(env):
-    import charts
-
-    flow = {"iri": "f", "origin": ["country", "site"], "via": [], "destination": ["x", "y"], "seller": [], "buyer": [],
-            "receivingSmelter": [], "tonnes": 30.0, "parents": [], "year": 2018, "start": None, "end": None}
-    links, _ = charts.sankey_links([flow], within={("site", "country")})
-    assert sorted((lk["source"], lk["target"], lk["weight"]) for lk in links) == [
-        ("country", "x", 15.0), ("country", "y", 15.0), ("site", "country", 15.0), ("site", "country", 15.0)]
-
-
-def test_sankey_weights_are_tonnes(env):
+def test_sankey_svg_draws_stage_columns_hatched_splits_and_scrolls(env):
+    """The picture of oretrace.chartdata's bands: one header per stage column in order, splits hatched,
+    product steps dashed, every node a link, and a sideways-scrolling box rather than a shrunken picture."""
     import charts  # noqa: F401  (app/ is on sys.path after the first AppTest run)
+    from oretrace import chartdata as cd
 
-    flows = [{"iri": "f1", "origin": ["a"], "via": ["p"], "destination": ["b"], "seller": [], "buyer": [], "receivingSmelter": [],
-              "tonnes": 120.0, "parents": [], "year": 2019, "start": None, "end": None},
-             {"iri": "f2", "origin": ["b"], "via": [], "destination": ["c", "d"], "seller": [], "buyer": [], "receivingSmelter": [],
-              "tonnes": 40.0, "parents": [], "year": 2019, "start": None, "end": None}]
-    links, skipped = charts.sankey_links(flows)
-    assert [(lk["source"], lk["target"], lk["weight"]) for lk in links] == [
-        ("a", "p", 120.0), ("p", "b", 120.0), ("b", "c", 20.0), ("b", "d", 20.0)]
-    assert all(lk["split"] for lk in links[2:]) and not skipped
+    types = {"a": [OT + "Mine"], "p": [OT + "Port"], "s": [OT + "Smelter", OT + "MetallurgicalPlant"],
+             "m": [OT + "EndProduct", OT + "Material"], "c": [OT + "Country", OT + "Place"], "d": [OT + "Country", OT + "Place"]}
+    base = {"via": [], "seller": [], "buyer": [], "receivingSmelter": [], "value": None, "unit": None, "parents": [],
+            "materials": [], "year": 2019, "start": None, "end": None}
+    flows = [dict(base, iri="f1", origin=["a"], destination=["p"], tonnes=120.0),
+             dict(base, iri="f2", origin=["p"], destination=["c", "d"], tonnes=40.0)]
+    links, _ = cd.flow_bands(flows, types)
+    links += cd.product_links([{"site": "s", "process": "make", "product": "m", "next": None, "place": None,
+                                "element": None}], {"s"}, types, set())
+    links.append(dict(links[0], source="c|raw", target="s", split=False))
+    stage = cd.stages(links, types)
+    svg = charts.sankey_svg(links, stage, {}, {})
+    heads = [cd.stage_title(s) for s in sorted(set(stage.values()))]
+    assert heads == ["mine or region", "export port", "import port, country or buyer", "smelter or refiner", "product"]
+    positions = [svg.index(charts.esc(h.split()[0])) for h in heads]
+    assert positions == sorted(positions)
+    assert svg.count('data-split="1"') == 2 and svg.count('class="ot-split"') == 2 and "url(#ot-hatch)" in svg
+    assert 'data-kind="product"' in svg and "stroke-dasharray" in svg
+    assert 'class="ot-scroll" style="overflow-x:auto' in svg and "min-width:" in svg
 
 
 sys.path.insert(0, str(APP))

@@ -7,6 +7,7 @@ import streamlit as st
 
 import charts
 import ui
+from oretrace import chartdata
 from oretrace.vocab import OT
 from components import leaflet_map, svg
 
@@ -114,11 +115,11 @@ def render() -> None:
     dated = [f for f in flows if f["first"] is not None and lo is not None and f["last"] >= lo and f["first"] <= hi]
     undated_flows = [f for f in flows if f["first"] is None]
     chosen = dated + (undated_flows if undated else [])
-    places_in = g.within({x for f in chosen for k in ("origin", "destination", "seller", "buyer", "receivingSmelter") for x in f[k]})
-    links, skipped = charts.sankey_links(chosen, include_unknown=unknown, within=places_in)
-    ends = {x for lk in links for x in (lk["source"], lk["target"])}
-    labels = g.labels(ends | {f["iri"] for f in chosen})
-    types = g.types_of(ends)
+    data = chartdata.chain(g, chosen, element=element, include_unknown=unknown)
+    links, skipped, stage, types = data["links"], data["skipped"], data["stage"], data["types"]
+    ends = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
+    extra = {lk["process"] for lk in links if lk.get("process")} | {lk["scale"][1] for lk in links if lk["scale"] and lk["scale"][1]}
+    labels = g.labels(ends | {f["iri"] for f in chosen} | extra | {m for f in chosen for m in f["materials"]})
     kinds = {n: kind_of(types.get(n, [])) for n in ends}
 
     period = "" if lo is None else (f", {lo}" if lo == hi else f", {lo}–{hi}")
@@ -134,22 +135,36 @@ def render() -> None:
     if lo is not None and hi > lo:
         st.warning(ui.md(f"The years {lo}–{hi} are drawn together: bands of different years add up. "
                          "Pick a single year to compare like with like."))
-    st.caption("Band width is tonnes; grey bands are flows whose size the sources do not give (drawn at a nominal width). "
-               "Hover for the figure and period; click a band or a box to open its page.")
-    ui.show(charts.legend())
-    svg(charts.sankey_svg(links, labels, kinds), key="sankey")
+    st.caption("Columns are the stages of the chain, read from what the graph says each actor, site and place is. "
+               "Band width is the quantity, on one scale per material; grey bands are flows whose size the sources "
+               "do not give. Hover for the figure and period; click a band or a box to open its page. On a narrow "
+               "screen the picture scrolls sideways.")
+    ui.show(charts.legend() + charts.scale_legend(links, labels, labels))
+    svg(charts.sankey_svg(links, stage, labels, kinds, labels), key="sankey")
 
     st.subheader("Map of sites and routes")
-    places = g.places(ends)
-    points, routes, countries = [], [], set()
-    for n in sorted(ends):
+    drawn = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
+    places = g.places(drawn)
+    countries = set()
+    for n in drawn:
         p = places.get(n, {})
-        code = numeric_code(p.get("code") or p.get("country"))
-        if code:
-            countries.add(code)
-        if p.get("lat") is not None:
-            points.append({"lat": p["lat"], "lon": p["lon"], "label": labels.get(n) or g.short(n), "href": ui.entity_href(n),
-                           "colour": charts.PALETTE.get(kinds.get(n, "Site"), "#666"), "radius": 7})
+        if OT + "Country" in types.get(n, []):
+            code = numeric_code(p.get("code") or p.get("country"))
+            if code:
+                countries.add(code)
+    points = []
+    for p in chartdata.map_points(stage, places, labels, types):
+        item = {"label": p["label"], "href": ui.entity_href(p["iri"]), "radius": 7,
+                "colour": charts.PALETTE.get(kinds.get(p["iri"], "Site"), "#666")}
+        if p["approx"]:
+            code = numeric_code(p["alpha2"])
+            if not code:
+                continue
+            item.update(country=code, approx=True, fit=False,
+                        note="The graph holds no coordinates for it: drawn at the middle of its country.")
+        else:
+            item.update(lat=p["lat"], lon=p["lon"])
+        points.append(item)
 
     def end(n):
         p = places.get(n, {})
@@ -158,36 +173,53 @@ def render() -> None:
         code = numeric_code(p.get("code") or p.get("country"))
         return {"country": code} if code else None
 
-    seen = set()
+    routes, seen = [], set()
     for lk in links:
-        a, b = end(lk["source"]), end(lk["target"])
-        key = (lk["source"], lk["target"], lk["flow"]["iri"])
+        if lk["kind"] != "flow":
+            continue
+        src, dst = chartdata.iri_of(lk["source"]), chartdata.iri_of(lk["target"])
+        a, b = end(src), end(dst)
+        key = (src, dst, lk["flow"]["iri"])
         if a and b and a != b and key not in seen:
             seen.add(key)
             f = lk["flow"]
+            note = f"{f['tonnes']:,.6g} t" if f["tonnes"] is not None else "tonnage not stated"
             routes.append({"from": a, "to": b, "label": labels.get(f["iri"], f["iri"]), "href": ui.entity_href(f["iri"]),
-                           "note": f"{f['tonnes']:,.6g} t" if f["tonnes"] is not None else "tonnage not stated",
+                           "note": note, "name": f"{labels.get(f['iri'], f['iri'])}: {labels.get(src, src)} to "
+                                                 f"{labels.get(dst, dst)}, {note}",
                            "weight": 3 if f["tonnes"] else 2, "colour": "#2f6f8f" if f["tonnes"] is not None else "#9a9a9a"})
     if points or routes:
         leaflet_map(points, routes, sorted(countries), key="chain_map",
-                    legend="dots: sites and towns · blue lines: flows with a stated tonnage · grey: tonnage not stated",
+                    legend="dots: sites and towns (rings: no coordinates, drawn at the country's middle) · "
+                           "blue lines: flows with a stated tonnage · grey: tonnage not stated",
                     fit_sites=True)
         st.caption("Country outlines: world-atlas (Natural Earth, 1:110m), served by this app. Routes are straight lines "
                    "between the stated ends, not the actual paths; an end that is a whole country is drawn at its middle. "
+                   "Dots that would overlap are set apart around their place, each with its name. "
                    "The map opens on the sites; zoom out to see routes to distant countries. "
-                   "Shaded countries are ends of the flows shown. Click a dot or a line to open its page.")
+                   "Shaded countries are ends of the flows shown. Click a dot or a line, or reach it with the Tab key "
+                   "and press Enter, to open its page.")
     else:
         st.info("No flow in this selection has an end with a known place.")
 
-    st.subheader("Actors: ownership, control and trade (whole graph)")
-    edges = g.actor_network()
+    st.subheader(ui.md(f"Actors and places of this chain: {title}"))
+    chain_nodes = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
+    edges = [e for e in g.actor_network() if e["a"] in chain_nodes or e["b"] in chain_nodes]
+    pairs = {(e["a"], e["b"]) for e in edges}
+    for lk in links:
+        a, b = chartdata.iri_of(lk["source"]), chartdata.iri_of(lk["target"])
+        if a != b and a in chain_nodes and b in chain_nodes and (a, b) not in pairs:
+            pairs.add((a, b))
+            edges.append({"a": a, "b": b, "rel": "chain:" + lk["kind"]})
     nodes = {e["a"] for e in edges} | {e["b"] for e in edges}
-    nlabels = g.labels(nodes | {e["rel"] for e in edges})
+    nlabels = g.labels(nodes | {e["rel"] for e in edges if not e["rel"].startswith("chain:")})
     ntypes = g.types_of(nodes)
-    svg(charts.network_svg(edges, nlabels, {n: kind_of(ntypes.get(n, [])) for n in nodes},
-                           {e["rel"]: nlabels.get(e["rel"]) for e in edges}), key="network")
-    st.caption("Solid lines: ownership, operation, membership or group links; dashed lines: a sale from seller to buyer. "
-               "Click a dot to open its page.")
+    rel_labels = {e["rel"]: nlabels.get(e["rel"]) for e in edges}
+    rel_labels.update({"chain:flow": "flow of this material", "chain:product": "makes, or is made in"})
+    svg(charts.network_svg(edges, nlabels, {n: kind_of(ntypes.get(n, [])) for n in nodes}, rel_labels), key="network")
+    st.caption("The actors, sites and places of the chain above, with the ownership, operation and trade links the "
+               "sources state about them. Solid lines: ownership, operation, membership or group links, and the "
+               "chain's own steps; dashed lines: a sale from seller to buyer. Click a dot to open its page.")
 
     with st.expander(f"The {len(chosen)} flows in this selection, as a table"):
         rows = []
