@@ -43,9 +43,10 @@ EMPTY_ON_CURATED = {"source-disagreements", "reconciliation-findings"}
 
 
 def test_flow_measures_lie_one_or_two_levels_below_flow_quantity(store):
-    """app-flows, element-production-exports, evidence-gaps and flows-by-year-route write the measure
-    hierarchy under ot:FlowQuantity out two levels deep (Virtuoso drops `skos:broader*` matches inside
-    OPTIONAL); a measure in use that lies elsewhere below it would be missed."""
+    """app-flows, app-flow-parts, element-content-of-flows, element-production-exports, evidence-gaps and
+    flows-by-year-route write the measure hierarchy under ot:FlowQuantity out two levels deep (Virtuoso
+    drops `skos:broader*` matches inside OPTIONAL, and at scale elsewhere); a measure in use that lies
+    elsewhere below it would be missed."""
     rows = query.run_store(store, query.with_prefixes(
         "SELECT DISTINCT ?m WHERE { ?q ot:measures ?m . ?m skos:broader* ot:FlowQuantity "
         "FILTER NOT EXISTS { { ?m skos:broader ot:FlowQuantity } UNION { ?m skos:broader/skos:broader ot:FlowQuantity } } }")).rows
@@ -53,6 +54,20 @@ def test_flow_measures_lie_one_or_two_levels_below_flow_quantity(store):
     used = query.run_store(store, query.with_prefixes(
         "SELECT DISTINCT ?m WHERE { ?q ot:measures ?m . ?m skos:broader ot:FlowQuantity }")).rows
     assert len(used) >= 2, "the check above has nothing to check: no flow measure in use"
+
+
+@pytest.mark.parametrize("top, queries", [("Production", "production-series"), ("MonetaryValue", "royalty-gaps")])
+def test_measures_in_use_lie_one_or_two_levels_below(store, top, queries):
+    """The named queries write the measures below ot:{top} out one and two levels deep (Virtuoso 7.2
+    loses rows of `skos:broader*` from about a million triples): no measure in use may lie at the top
+    itself or deeper."""
+    rows = query.run_store(store, query.with_prefixes(
+        f"SELECT DISTINCT ?m WHERE {{ ?q ot:measures ?m . ?m skos:broader* ot:{top} "
+        f"FILTER NOT EXISTS {{ {{ ?m skos:broader ot:{top} }} UNION {{ ?m skos:broader/skos:broader ot:{top} }} }} }}")).rows
+    assert rows == [], f"measures used at another depth below ot:{top}: {rows}; extend {queries}.rq"
+    used = query.run_store(store, query.with_prefixes(
+        f"SELECT DISTINCT ?m WHERE {{ ?q ot:measures ?m . ?m skos:broader ot:{top} }}")).rows
+    assert used, f"the check above has nothing to check: no measure below ot:{top} in use"
 
 
 def test_risk_classes_lie_at_most_four_levels_below_risk_observation(store):
