@@ -220,3 +220,33 @@ def legend() -> str:
                     f'height:10px;background:{c};margin-right:4px"></span>{esc(k.lower())}</span>'
                     for k, c in PALETTE.items())
     return f'<div class="ot-muted" style="font-size:0.8rem">{items}</div>'
+
+
+def standalone_svg(markup: str, title: str, version: str, date: str, sources: list[str], note: str = "") -> str:
+    """A picture of this module as a file to take away: the SVG on its own (no scrolling box), with the
+    title, the build and the date above it and the documents it is drawn from below it, printed on
+    the image itself so that a copy keeps its evidence."""
+    import re
+
+    start, end = markup.find("<svg"), markup.rfind("</svg>")
+    if start < 0 or end < 0:
+        raise ValueError("no SVG picture to export")
+    head_end = markup.index(">", start) + 1
+    box = re.search(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"', markup[start:head_end])
+    if not box:
+        raise ValueError("the picture has no viewBox")
+    w, h = float(box.group(1)), float(box.group(2))
+    w = max(w, 640.0)
+    lines_below = ([f"Sources: {s}" for s in sources] or ["Sources: none stated for the items drawn"]) + (
+        [note] if note else [])
+    top, line_h = 58, 16
+    total = top + h + 14 + line_h * len(lines_below) + 8
+    texts_below = "".join(f'<text x="12" y="{top + h + 14 + line_h * (i + 1):.0f}" font-size="12" fill="#333">{esc(t)}</text>'
+                          for i, t in enumerate(lines_below))
+    inner = markup[head_end:end]
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{total:.0f}" viewBox="0 0 {w:.0f} {total:.0f}" '
+            f'font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>'
+            f'<text x="12" y="24" font-size="17" font-weight="bold" fill="#111">{esc(title)}</text>'
+            f'<text x="12" y="44" font-size="12" fill="#444">oretrace build {esc(version)} · drawn {esc(date)}</text>'
+            f'<svg x="0" y="{top}" width="{float(box.group(1)):.0f}" height="{h:.0f}" '
+            f'viewBox="0 0 {box.group(1)} {box.group(2)}">{inner}</svg>{texts_below}</svg>')

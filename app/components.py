@@ -6,6 +6,8 @@ internet. Text from the data reaches the page through `textContent`, never as HT
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import streamlit as st
 
 STATIC = "/app/static/"
@@ -219,6 +221,71 @@ def csv_bytes(columns: list[str], rows: list[list]) -> bytes:
         w.writerow(["" if v is None else number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
                     for v in r])
     return buf.getvalue().encode("utf-8")
+
+
+class _CellText(HTMLParser):
+    """The text of one table cell of the app's own HTML (ui.table), and the entities its links open."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.iris = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("; ")
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href:
+            import urllib.parse
+
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
+            iri = (q.get("iri") or [None])[0] if href.startswith("./entity?") else href if href.startswith("http") else None
+            if iri and iri not in self.iris:
+                self.iris.append(iri)
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def cell_text(cell: str) -> tuple[str, list[str]]:
+    """(text, IRIs of its links) of a cell written by ui.table."""
+    p = _CellText()
+    p.feed(str(cell))
+    p.close()
+    return " ".join("".join(p.parts).split()), p.iris
+
+
+def table_csv(columns: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """A table the page shows as HTML, as CSV columns and rows: each cell's text (the labels, figures,
+    sources and locators the reader sees), and beside every column whose cells link to entities a
+    column of those entities' IRIs."""
+    parsed = [[cell_text(c) for c in r] for r in rows]
+    linked = [i for i in range(len(columns)) if any(i < len(r) and r[i][1] for r in parsed)]
+    out_cols = []
+    for i, c in enumerate(columns):
+        out_cols.append(c or f"column {i + 1}")
+        if i in linked:
+            out_cols.append(f"{c or f'column {i + 1}'} (IRI)")
+    out_rows = []
+    for r in parsed:
+        row = []
+        for i, (text, iris) in enumerate(r):
+            row.append(text)
+            if i in linked:
+                row.append(" ".join(iris))
+        out_rows.append(row)
+    return out_cols, out_rows
+
+
+def table(columns: list[str], rows: list[list[str]], name: str, key: str, wrap: str = "") -> None:
+    """An HTML table (ui.table; cells already escaped) with a button that downloads it as <name>.csv
+    (table_csv: the texts shown, and the IRIs of what they link to). `wrap` is a CSS class for a box
+    around the table."""
+    import ui
+
+    body = ui.table(columns, rows)
+    ui.show(f'<div class="{wrap}">{body}</div>' if wrap else body)
+    if rows:
+        download_csv(*table_csv(columns, rows), name, key=key)
 
 
 def download_csv(columns: list[str], rows: list[list], name: str, key: str, label: str = "Download CSV") -> None:

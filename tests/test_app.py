@@ -116,6 +116,59 @@ def test_chain_page_draws_sankey_map_and_network(env, store):
     assert any("add up" in w.value for w in at.warning)  # several years drawn together are flagged
 
 
+def test_chain_pictures_download_as_svg_with_title_build_date_and_sources(env, store):
+    """The Sankey and the network each download as one SVG file that prints its title, the build, the
+    date and the titles of the documents behind the flows drawn (the catalogue's app-documents-of)."""
+    import datetime as dt
+    import xml.etree.ElementTree as ET
+
+    from oretrace.config import Settings
+
+    at = page("chain")
+    import charts  # (app/ is on sys.path after the first AppTest run)
+
+    assert [b.label for b in at.get("download_button")].count("Download this picture (SVG)") == 2
+    sankey = next(str(e.proto) for e in at.main if type(e).__name__ == "UnknownElement" and "ot-sankey" in str(e.proto))
+    assert sankey  # the page drew the picture whose file it offers
+    g = appdata.connect(Settings(root=env.root, build=env.build_dir))
+    flows = [f["iri"] for f in g.flows(element=OT + "Indium")]
+    docs = g.named("app-documents-of", item=flows)
+    titles = [d["title"] for d in docs if d["title"]]
+    assert titles and len({d["document"] for d in docs}) == len(docs)
+    markup = charts.network_svg([{"a": flows[0], "b": flows[1], "rel": OT + "nextFlow"}], {flows[0]: "A & B"}, {}, {})
+    body = charts.standalone_svg(markup, "Flows of indium <2019>", g.version, dt.date.today().isoformat(), titles)
+    root = ET.fromstring(body)  # one well-formed file, texts escaped
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[0] == "Flows of indium <2019>"
+    assert texts[1] == f"oretrace build {g.version} · drawn {dt.date.today().isoformat()}"
+    assert [t for t in texts if t.startswith("Sources: ")] == [f"Sources: {t}" for t in titles]
+    assert "A & B" in texts and root.find("{http://www.w3.org/2000/svg}svg") is not None
+    with pytest.raises(ValueError):
+        charts.standalone_svg("<p>no picture</p>", "t", "v", "d", [])
+
+
+def test_every_table_of_a_page_downloads_as_csv_with_texts_and_iris(env):
+    """A table shown as HTML comes away as CSV: the texts the reader sees (labels, figures, sources,
+    locators; line breaks as '; '), and beside each column of links the IRIs they open, never the IRIs only."""
+    import ui
+    from components import table_csv
+
+    a, b = "https://w3id.org/oretrace/id/site/x?y=1&z", "https://w3id.org/oretrace/id/statement/s1"
+    cols, rows = table_csv(["site", "figure", "statement and source"], [
+        [ui.link(a, "Mine <A> & co"), ui.esc("1,234 t"), ui.link(b, "s1") + " · " + ui.link(a, "doc")
+         + '<br><span class="ot-muted">p. 12</span>'],
+        ["", ui.esc("about 5 %"), '<span class="ot-badge">assumption</span> <code>x.y</code>']])
+    assert cols == ["site", "site (IRI)", "figure", "statement and source", "statement and source (IRI)"]
+    assert rows == [["Mine <A> & co", a, "1,234 t", "s1 · doc; p. 12", f"{b} {a}"],
+                    ["", "", "about 5 %", "assumption x.y", ""]]
+    # one download per table shown, on the pages whose tables had none before
+    for view, params in (("findings", {}), ("chain", {}), ("entity", {"iri": "https://w3id.org/oretrace/id/site/nyrstar-auby"})):
+        at = page(view, **params)
+        tables = html_of(at).count('<table class="ot-table">')
+        csvs = [b.label for b in at.get("download_button") if "CSV" in b.label]
+        assert tables and len(csvs) == tables, (view, tables, csvs)
+
+
 def test_chain_page_opens_on_indium_in_the_latest_year_with_tonnes(env, store):
     latest = one(store, """SELECT (MAX(?y) AS ?y) WHERE { ?f a ot:Flow ; ot:year ?y ; ot:material ?m .
         ?q ot:subject ?f ; ot:measures/skos:broader* ot:FlowQuantity ; qudt:numericValue ?v ; qudt:hasUnit unit:TONNE .

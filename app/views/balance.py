@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from components import svg
+from components import svg, table
 from oretrace.reconcile import assumptions as AS
 from oretrace.reconcile import run as R
 from oretrace.vocab import OT
@@ -241,7 +241,7 @@ def render() -> None:
             verdict = ("do not add up" if c.dof and c.p_value < a.get("significance") else
                        "add up within their uncertainty" if c.dof else "cannot be tested (nothing is measured twice)")
             parts.append([ui.esc(names), ui.esc(f"{c.chi2:.3g}"), ui.esc(c.dof), ui.esc(f"{c.p_value:.2g}"), ui.esc(verdict)])
-        ui.show(ui.table(["countries", "chi-square", "degrees of freedom", "p-value", "the figures"], parts))
+        table(["countries", "chi-square", "degrees of freedom", "p-value", "the figures"], parts, "balance-tests", key="tests_csv")
 
     st.subheader("Figures and reconciled values")
     st.caption("Grey: each figure with ± its standard uncertainty; blue: the reconciled value with ± its standard error; "
@@ -257,7 +257,8 @@ def render() -> None:
                f' <span class="ot-badge">z {u.z:.2f}</span>' if u.z is not None else "")
             for u in t.uses) or '<span class="ot-muted">no figure: unmeasured</span>'
         rows.append([ui.esc(_term_name(t, labels)), ui.esc(t.status), ui.esc(_fmt(t.value, t.se)), figs])
-    ui.show(ui.table(["term", "status", "reconciled", "figures (as written → in tonnes, with the statement)"], rows))
+    table(["term", "status", "reconciled", "figures (as written → in tonnes, with the statement)"], rows, "balance-terms",
+          key="terms_csv")
 
     st.subheader("Figures that do not fit")
     if net.findings:
@@ -269,7 +270,7 @@ def render() -> None:
                                + (f' <span class="ot-muted">{ui.esc(u.figure.where)}</span>' if u.figure.where else "")
                                for u in fd.uses)
             out.append([ui.esc(fd.message), srcs])
-        ui.show('<div class="ot-flagged">' + ui.table(["finding", "statements and sources"], out) + "</div>")
+        table(["finding", "statements and sources"], out, "balance-findings", key="bfind_csv", wrap="ot-flagged")
     else:
         st.success("No figure fails the tests at this significance.")
     nd = [t for t in net.terms if t.status == "not determinable"]
@@ -278,9 +279,9 @@ def render() -> None:
                          + ". Unknown flows in parallel (or in a loop) are fixed only together."))
     if net.not_used:
         with st.expander(f"{len(net.not_used)} figure{'s' if len(net.not_used) != 1 else ''} set aside"):
-            ui.show(ui.table(["figure", "statement", "why"], [
+            table(["figure", "statement", "why"], [
                 [ui.esc(f"{f.written} {R._unit_text(f.unit)}"), ui.link(f.statement, f.statement_id or "statement"),
-                 ui.esc(why)] for f, why in net.not_used]))
+                 ui.esc(why)] for f, why in net.not_used], "balance-set-aside", key="aside_csv")
 
     st.subheader("Reconciled flows")
     st.caption("Band width: the reconciled value; the lighter band around it: plus two standard errors; red line: a flow the "
@@ -293,8 +294,9 @@ def render() -> None:
         st.subheader("Exporters against importers")
         st.caption(f"Mirror statistics: money compared with a CIF/FOB allowance of {a.get('mirror.cif_fob'):g} %, "
                    f"tonnes without; a pair outside ±{a.get('mirror.tolerance'):g} % is a finding.")
-        ui.show(ui.table(["pair", "exporter says", "importer says", "ratio", "verdict"], [
+        table(["pair", "exporter says", "importer says", "ratio", "verdict"], [
             [ui.esc(f"{labels.get(p.origin, p.origin)} → {labels.get(p.destination, p.destination)}"),
              f"{ui.esc(p.exported.written)} {ui.esc(p.unit)} {ui.link(p.exported.statement, p.exported.statement_id or '')}",
              f"{ui.esc(p.imported.written)} {ui.esc(p.unit)} {ui.link(p.imported.statement, p.imported.statement_id or '')}",
-             ui.esc("—" if p.ratio is None else f"{p.ratio:.3g}"), ui.esc(p.message)] for p in pairs]))
+             ui.esc("—" if p.ratio is None else f"{p.ratio:.3g}"), ui.esc(p.message)] for p in pairs], "mirror-statistics",
+              key="mirror_csv")

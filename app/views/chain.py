@@ -9,7 +9,7 @@ import charts
 import ui
 from oretrace import chartdata
 from oretrace.vocab import OT
-from components import leaflet_map, svg
+from components import leaflet_map, svg, table
 
 DEFAULT_ELEMENT = "Indium"
 
@@ -94,6 +94,22 @@ def period_picker(flows: list[dict], choice: str) -> tuple[int | None, int | Non
     return lo, hi, years
 
 
+def picture_download(g, markup: str, title: str, items: set[str], key: str) -> None:
+    """A download of the picture as an SVG file with its title, the build, the date and the documents
+    behind the items drawn (queries/app-documents-of.rq) printed on it."""
+    import datetime as dt
+
+    if "<svg" not in markup:
+        return
+    docs = g.named("app-documents-of", item=sorted(items)) if items else []
+    sources = [d["title"] or g.short(d["document"]) for d in docs]
+    body = charts.standalone_svg(markup, title, g.version, dt.date.today().isoformat(), sources,
+                                 note="Drawn by oretrace from its knowledge graph; the sources are the documents whose "
+                                      "statements give the items drawn.")
+    st.download_button("Download this picture (SVG)", body.encode("utf-8"), file_name=f"{key}.svg", mime="image/svg+xml",
+                       key=f"dl_{key}", help="with the title, the build, the date and the sources printed on it")
+
+
 @ui.page
 def render() -> None:
     g = ui.graph()
@@ -140,7 +156,9 @@ def render() -> None:
                "do not give. Hover for the figure and period; click a band or a box to open its page. On a narrow "
                "screen the picture scrolls sideways.")
     ui.show(charts.legend() + charts.scale_legend(links, labels, labels))
-    svg(charts.sankey_svg(links, stage, labels, kinds, labels), key="sankey")
+    sankey = charts.sankey_svg(links, stage, labels, kinds, labels)
+    svg(sankey, key="sankey")
+    picture_download(g, sankey, f"Flows of {title}{period}", {f["iri"] for f in chosen}, "sankey")
 
     st.subheader("Map of sites and routes")
     drawn = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
@@ -216,7 +234,9 @@ def render() -> None:
     ntypes = g.types_of(nodes)
     rel_labels = {e["rel"]: nlabels.get(e["rel"]) for e in edges}
     rel_labels.update({"chain:flow": "flow of this material", "chain:product": "makes, or is made in"})
-    svg(charts.network_svg(edges, nlabels, {n: kind_of(ntypes.get(n, [])) for n in nodes}, rel_labels), key="network")
+    network = charts.network_svg(edges, nlabels, {n: kind_of(ntypes.get(n, [])) for n in nodes}, rel_labels)
+    svg(network, key="network")
+    picture_download(g, network, f"Actors and places of this chain: {title}", nodes | {f["iri"] for f in chosen}, "network")
     st.caption("The actors, sites and places of the chain above, with the ownership, operation and trade links the "
                "sources state about them. Solid lines: ownership, operation, membership or group links, and the "
                "chain's own steps; dashed lines: a sale from seller to buyer. Click a dot to open its page.")
@@ -230,4 +250,4 @@ def render() -> None:
             rows.append([ui.link(f["iri"], labels.get(f["iri"])), ui.esc(amount),
                          ui.esc(f["year"] or (f"{f['start']}–{f['end']}" if f["start"] else "not dated")),
                          ui.esc(why and f"not drawn: {why}")])
-        ui.show(ui.table(["flow", "quantity", "period", "note"], rows))
+        table(["flow", "quantity", "period", "note"], rows, "flows", key="flows_csv")

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 import ui
-from components import cite_this, download_csv, permalink
+from components import cite_this, download_csv, permalink, table
 from oretrace.appdata import FACT_KINDS, is_iri
 from oretrace.vocab import OT, RDF, RDFS
 from views import trace as trace_view
@@ -119,12 +119,13 @@ def render() -> None:
     if conflicts:
         st.subheader("Sources disagree")
         dl = g.labels({x for d in conflicts for x in (d["compared"], d["document1"], d["document2"])})
-        ui.show(ui.table(["property", "one statement says", "another says"],
-                         [[ui.esc(dl.get(d["compared"], "")),
-                           f'{ui.value_html(g, d["value1"], labels)} <span class="ot-cite">{ui.link(d["document1"], dl.get(d["document1"]))}'
-                           f' · statement {ui.link(d["statement1"], g.short(d["statement1"]))}</span>',
-                           f'{ui.value_html(g, d["value2"], labels)} <span class="ot-cite">{ui.link(d["document2"], dl.get(d["document2"]))}'
-                           f' · statement {ui.link(d["statement2"], g.short(d["statement2"]))}</span>'] for d in conflicts]))
+        table(["property", "one statement says", "another says"],
+              [[ui.esc(dl.get(d["compared"], "")),
+                f'{ui.value_html(g, d["value1"], labels)} <span class="ot-cite">{ui.link(d["document1"], dl.get(d["document1"]))}'
+                f' · statement {ui.link(d["statement1"], g.short(d["statement1"]))}</span>',
+                f'{ui.value_html(g, d["value2"], labels)} <span class="ot-cite">{ui.link(d["document2"], dl.get(d["document2"]))}'
+                f' · statement {ui.link(d["statement2"], g.short(d["statement2"]))}</span>'] for d in conflicts],
+              "disagreements", key="conflicts_csv")
 
     obs = g.observations(iri)
     if obs:
@@ -178,9 +179,9 @@ def render() -> None:
     findings = [r for r in g.validation_results() if r["focus"] == iri]
     if findings:
         st.subheader("Validation findings")
-        ui.show(ui.table(["severity", "property", "message"],
-                         [[ui.esc((r["severity"] or "").rsplit("#", 1)[-1]), ui.value_html(g, r["path"], labels) if r["path"] else "",
-                           ui.esc(r["message"])] for r in findings]))
+        table(["severity", "property", "message"],
+              [[ui.esc((r["severity"] or "").rsplit("#", 1)[-1]), ui.value_html(g, r["path"], labels) if r["path"] else "",
+                ui.esc(r["message"])] for r in findings], "validation-findings", key="findings_csv")
 
 
 FACT_COLUMNS = ["property", "value", "source", "locator", "cited source", "statement", "inferred", "value IRI"]
@@ -214,13 +215,15 @@ def statement_view(g, iri: str) -> None:
     labels = g.labels([s["doc"], s["curator"], s["conf"], *s["cites"].split()] if s["cites"] else [s["doc"], s["curator"], s["conf"]])
     st.subheader("Curated statement")
     cites = ", ".join(ui.link(c, labels.get(c)) for c in (s["cites"] or "").split())
-    ui.show(ui.table(["", ""], [
+    table(["", ""], [
         ["says", ui.esc(s["para"])], ["document", ui.link(s["doc"], labels.get(s["doc"]))], ["where", ui.esc(s["loc"])],
         ["cites", cites or '<span class="ot-muted">no cited source</span>'],
         ["confidence", ui.esc(labels.get(s["conf"], ""))], ["curator", ui.link(s["curator"], labels.get(s["curator"]))],
-        ["curated on", ui.esc(s["created"])], ["file", ui.esc(f"{s['file']}:{s['line']}")]]))
+        ["curated on", ui.esc(s["created"])], ["file", ui.esc(f"{s['file']}:{s['line']}")]],
+        "statement", key="statement_csv")
     triples = g.statement_triples([iri]).get(iri, [])
     tl = g.labels({x for t in triples for x in (t["s"], t["p"], t["o"])})
     st.subheader("It asserts")
-    ui.show(ui.table(["subject", "property", "value"],
-                     [[ui.value_html(g, t["s"], tl), ui.value_html(g, t["p"], tl), ui.value_html(g, t["o"], tl)] for t in triples]))
+    table(["subject", "property", "value"],
+          [[ui.value_html(g, t["s"], tl), ui.value_html(g, t["p"], tl), ui.value_html(g, t["o"], tl)] for t in triples],
+          "statement-triples", key="asserts_csv")

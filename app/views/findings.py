@@ -8,7 +8,7 @@ import streamlit as st
 from oretrace import figures
 
 import ui
-from components import download_csv
+from components import download_csv, table
 
 # Plain-language themes of the validation rules, by the start of the shape's name (shapes/*.ttl).
 THEMES = [("Royalties not declared, or without the law that sets them", ("R1", "R6")),
@@ -75,7 +75,7 @@ def render() -> None:
             rows.append([f'<a href="{ui.esc(ui.href("findings", rule=rule))}" target="_self">{ui.esc(title)}</a>',
                          ui.esc(len({r["focus"] for r in rs})), ui.esc(", ".join(sev)),
                          ui.esc((info.get(rule) or {}).get("desc") or rs[0]["message"] or "")])
-        ui.show(ui.table(["rule", "entities", "severity", "what it checks"], rows))
+        table(["rule", "entities", "severity", "what it checks"], rows, "validation-rules", key="rules_csv")
         for rule, rs in sorted(by_rule.items(), key=lambda kv: -len(kv[1])):
             if rule_filter and rule != rule_filter:
                 continue
@@ -92,7 +92,8 @@ def render() -> None:
                                  ui.value_html(g, r["value"], names) if r["value"] is not None else "",
                                  ui.esc(r["message"] or ""),
                                  "<br>".join(ui.link(s, g.short(s).replace("statement/", "")) for s in sts[:6])])
-                ui.show(ui.table(["entity", "property", "value", "message", "statements to fix"], body))
+                table(["entity", "property", "value", "message", "statements to fix"], body,
+                      f"findings-{g.short(rule).replace('/', '-').replace(':', '-')}", key=f"rule_csv_{rule}")
 
     st.subheader("Numbers that do not add up")
     st.caption("What the reconciliation of material balances, element content, royalties and mirror statistics "
@@ -139,9 +140,10 @@ def render() -> None:
     if balance:
         bl = g.labels({r["whole"] for r in balance})
         sym = lambda u: figures.SYMBOLS.get(u, g.short(u))  # noqa: E731
-        ui.show(ui.table(["flow", "stated total", "sum of parts", "parts"],
-                         [[ui.link(r["whole"], bl[r["whole"]]), ui.esc(figures.quantity(figures.Figure(r["wv"], unit=r["wu"]))),
-                           ui.esc(f"{figures.number(r['parts'])} {sym(r['wu'])}"), ui.esc(r["n"])] for r in balance]))
+        table(["flow", "stated total", "sum of parts", "parts"],
+              [[ui.link(r["whole"], bl[r["whole"]]), ui.esc(figures.quantity(figures.Figure(r["wv"], unit=r["wu"]))),
+                ui.esc(f"{figures.number(r['parts'])} {sym(r['wu'])}"), ui.esc(r["n"])] for r in balance],
+              "parts-more-than-whole", key="parts_csv")
     else:
         st.write("None found.")
 

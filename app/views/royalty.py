@@ -9,7 +9,7 @@ import math
 import streamlit as st
 
 import ui
-from components import svg
+from components import svg, table
 from oretrace.reconcile import run as R
 from views.balance import _nice, report
 
@@ -107,8 +107,8 @@ def render() -> None:
             written = ""
         rows.append([ui.esc(i.name), ui.esc(written), ui.esc(R.range_text((i.low, i.high), i.unit) if i.known else "missing"),
                      ui.esc(i.basis), src])
-    ui.show('<div class="ot-inputs">' + ui.table(["input", "as written", "range used", "how", "statement and source"], rows)
-            + "</div>")
+    table(["input", "as written", "range used", "how", "statement and source"], rows, "royalty-inputs", key="inputs_csv",
+          wrap="ot-inputs")
     if e.missing:
         st.subheader("Missing inputs")
         ui.show("<ul>" + "".join(f'<li class="ot-missing">{ui.esc(m)}</li>' for m in e.missing) + "</ul>")
