@@ -39,7 +39,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -189,19 +188,10 @@ def run_queries(url: str, pid: int, queries: list[tuple[str, str]], limit: int, 
 
 
 def _wait_http(url: str, proc: subprocess.Popen, wait_s: float = 300) -> None:
-    probe = url + "?" + urllib.parse.urlencode({"query": "ASK {}"})
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server stopped (exit {proc.returncode}) before it answered")
-        try:
-            with urllib.request.urlopen(probe, timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"no answer from {url} within {wait_s} s")
+    """Until the SPARQL endpoint answers (tests/browser.py's wait, on an ASK)."""
+    from browser import wait_for
+
+    wait_for(url + "?" + urllib.parse.urlencode({"query": "ASK {}"}), proc, "the SPARQL server", wait_s)
 
 
 # ------------------------------------------------------------------ Oxigraph
