@@ -1,12 +1,16 @@
-"""Pictures drawn as SVG on the server: the Sankey diagram of flows and the network of actors.
+"""Pictures drawn as SVG on the server: the Sankey diagram of flows, the network of actors, and the map
+of sites and routes as a file to take away (the browser map itself is Leaflet: components.leaflet_map).
 
 Every node and band is a link to its entity page; every text from the data is escaped.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections import defaultdict
+from pathlib import Path
 
 from ui import entity_href, esc
 
@@ -250,3 +254,132 @@ def standalone_svg(markup: str, title: str, version: str, date: str, sources: li
             f'<text x="12" y="44" font-size="12" fill="#444">oretrace build {esc(version)} · drawn {esc(date)}</text>'
             f'<svg x="0" y="{top}" width="{float(box.group(1)):.0f}" height="{h:.0f}" '
             f'viewBox="0 0 {box.group(1)} {box.group(2)}">{inner}</svg>{texts_below}</svg>')
+
+
+# ------------------------------------------------------------------ the map as a picture to take away
+def _unwrap(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A ring that crosses the 180th meridian made continuous (as the browser map does: app/components.py)."""
+    jumps = sum(1 for a, b in zip(ring, ring[1:]) if abs(b[0] - a[0]) > 180)
+    if not jumps:
+        return ring
+    pts = list(ring)
+    if jumps % 2:
+        cut = 1
+        while cut < len(pts) and abs(pts[cut][0] - pts[cut - 1][0]) <= 180:
+            cut += 1
+        pts = pts[cut:] + pts[1:cut]
+    out, shift = [pts[0]], 0.0
+    for a, b in zip(pts, pts[1:]):
+        d = b[0] - a[0]
+        shift += -360 if d > 180 else 360 if d < -180 else 0
+        out.append((b[0] + shift, b[1]))
+    if jumps % 2:
+        pole = -89.9 if sum(p[1] for p in out) < 0 else 89.9
+        out += [(out[-1][0], pole), (out[0][0], pole), out[0]]
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def world(path: str) -> dict[str, list[list[list[tuple[float, float]]]]]:
+    """Country id (ISO 3166 numeric, as world-atlas names them) -> polygons -> rings of (lon, lat)."""
+    topo = json.loads(Path(path).read_text(encoding="utf-8"))
+    (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
+    arcs = []
+    for arc in topo["arcs"]:
+        x = y = 0
+        pts = []
+        for dx, dy in arc:
+            x, y = x + dx, y + dy
+            pts.append((x * sx + tx, y * sy + ty))
+        arcs.append(pts)
+
+    def ring(ids):
+        pts: list[tuple[float, float]] = []
+        for i in ids:
+            a = arcs[i] if i >= 0 else arcs[~i][::-1]
+            pts.extend(a if not pts else a[1:])
+        return _unwrap(pts)
+
+    out = {}
+    for geo in topo["objects"]["countries"]["geometries"]:
+        polys = [geo["arcs"]] if geo.get("type") == "Polygon" else geo.get("arcs", []) if geo.get("type") == "MultiPolygon" else []
+        out[str(geo.get("id"))] = [[ring(r) for r in poly] for poly in polys]
+    return out
+
+
+def _centre(polygons) -> tuple[float, float] | None:
+    """The middle of a country's largest ring's box (the browser map's rule), as (lon, lat)."""
+    best, area = None, -1.0
+    for poly in polygons:
+        for r in poly:
+            xs, ys = [p[0] for p in r], [p[1] for p in r]
+            a = (max(xs) - min(xs)) * (max(ys) - min(ys))
+            if a > area:
+                best, area = ((max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2), a
+    return best
+
+
+def map_svg(points: list[dict], routes: list[dict], countries: list[str], world_path: str, width: int = 900,
+            fit_sites: bool = False) -> str:
+    """The map of the Supply chain page as an SVG picture (equirectangular): the same country outlines,
+    shaded countries, dots and straight routes as the browser map, framed as it opens (on the sites
+    when there are several and `fit_sites`), each dot labelled."""
+    shapes = world(world_path)
+    centres = {c: _centre(p) for c, p in shapes.items()}
+
+    def where(end):
+        if end.get("lat") is not None:
+            return float(end["lon"]), float(end["lat"])
+        return centres.get(str(end.get("country"))) if end.get("country") else None
+
+    drawn_routes = [(r, where(r["from"]), where(r["to"])) for r in routes]
+    drawn_routes = [(r, a, b) for r, a, b in drawn_routes if a and b]
+    drawn_points = [(p, where(p)) for p in points]
+    drawn_points = [(p, at) for p, at in drawn_points if at]
+    sites = [at for p, at in drawn_points if p.get("fit", True) is not False]
+    view = sites if fit_sites and len(sites) >= 2 else [x for _, a, b in drawn_routes for x in (a, b)] + sites
+    if not view:
+        view = [(-180.0, -60.0), (180.0, 80.0)]
+    lo_x, hi_x = min(p[0] for p in view), max(p[0] for p in view)
+    lo_y, hi_y = min(p[1] for p in view), max(p[1] for p in view)
+    pad_x, pad_y = max((hi_x - lo_x) * 0.12, 2.0), max((hi_y - lo_y) * 0.12, 2.0)
+    lo_x, hi_x, lo_y, hi_y = lo_x - pad_x, hi_x + pad_x, lo_y - pad_y, hi_y + pad_y
+    k = width / (hi_x - lo_x)
+    height = max(200, min(900, int((hi_y - lo_y) * k)))
+    k = min(k, height / (hi_y - lo_y))
+
+    def xy(p):
+        return (p[0] - lo_x) * k, (hi_y - p[1]) * k
+
+    lit = {str(c) for c in countries}
+    outlines = []
+    for cid, polys in sorted(shapes.items()):
+        d = "".join("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, r)) + "Z" for poly in polys for r in poly)
+        if d:
+            outlines.append(f'<path class="ot-country" data-country="{esc(cid)}" d="{d}" fill="{"#bcd6e4" if cid in lit else "#f4f3ee"}" '
+                            f'stroke="#8a96a3" stroke-width="0.6" fill-rule="evenodd"/>')
+    lines = []
+    for r, a, b in drawn_routes:
+        (x0, y0), (x1, y1) = xy(a), xy(b)
+        lines.append(f'<line class="ot-route" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" '
+                     f'stroke="{esc(r.get("colour") or "#2f6f8f")}" stroke-width="{r.get("weight") or 2}" stroke-opacity="0.8">'
+                     f'<title>{esc(r.get("name") or r.get("label") or "")}</title></line>')
+    dots, placed = [], []
+    for p, at in sorted(drawn_points, key=lambda pa: (xy(pa[1])[1], xy(pa[1])[0])):
+        x, y = xy(at)
+        ring = p.get("approx")
+        label = p.get("label") or ""
+        # a label that would cover another goes a line lower, with a thin line back to its dot
+        lx, ly, w = x + 9, y + 4, 6.2 * len(label) + 4
+        while any(lx < bx + bw and bx < lx + w and abs(ly - by) < 12 for bx, by, bw in placed):
+            ly += 13
+        placed.append((lx, ly, w))
+        leader = (f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{lx - 2:.1f}" y2="{ly - 4:.1f}" stroke="#666" stroke-width="0.6"/>'
+                  if ly != y + 4 else "")
+        dots.append(f'<g class="ot-point">{leader}<circle cx="{x:.1f}" cy="{y:.1f}" r="{p.get("radius") or 6}" '
+                    f'fill="{"none" if ring else esc(p.get("colour") or "#b5651d")}" stroke="{esc(p.get("colour") or "#b5651d") if ring else "#fff"}" '
+                    f'stroke-width="{2 if ring else 1.5}"/><text x="{lx:.1f}" y="{ly:.1f}" font-size="11" fill="#222" '
+                    f'style="paint-order:stroke;stroke:#fff;stroke-width:3px">{esc(label)}</text></g>')
+    return (f'<svg class="ot-map-picture" role="img" aria-label="Map of the sites and routes of the chain" '
+            f'viewBox="0 0 {width} {height}" width="100%" style="font-family:sans-serif">'
+            f'<rect width="{width}" height="{height}" fill="#dfe9f0"/>{"".join(outlines)}{"".join(lines)}{"".join(dots)}</svg>')

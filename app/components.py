@@ -67,6 +67,16 @@ function mainCentre(layer) {
   visit(layer.getLatLngs());
   return best;
 }
+function reachable(layer, name) {
+  // a dot or a route as a link for the keyboard: Tab reaches it, its name is read out, Enter opens its page
+  const el = layer.getElement && layer.getElement();
+  const item = layer._ot;
+  if (!el || !item || !item.href) return;
+  el.setAttribute("tabindex", "0"); el.setAttribute("role", "link"); el.setAttribute("aria-label", name || "");
+  el.addEventListener("keydown", ev => {
+    if (ev.key === "Enter") { ev.preventDefault(); window.location.assign(new URL(item.href, window.location.href).href); }
+  });
+}
 function popupFor(item) {
   const div = document.createElement("div");
   const a = document.createElement("a"); a.href = item.href; a.target = "_self"; a.textContent = item.label; a.className = "ot-map-link";
@@ -108,13 +118,13 @@ export default async function (component) {
     if (!a || !b) return;
     const line = L.polyline([a, b], { color: r.colour || "#2f6f8f", weight: r.weight || 2, opacity: 0.8, className: "ot-route" });
     line.bindTooltip(r.label, { sticky: true }); line.bindPopup(popupFor(r));
-    routes.push(line); bounds.push(a, b);
+    line._ot = r; routes.push(line); bounds.push(a, b);
   });
   (data.points || []).forEach(p => {
     const at = where(p); if (!at) return;
     const m = L.circleMarker(at, { radius: p.radius || 6, color: "#fff", weight: 1.5, fillColor: p.colour || "#b5651d", fillOpacity: 0.95, className: "ot-point" });
     m.bindTooltip(p.label); m.bindPopup(popupFor(p));
-    points.push(m); if (p.fit !== false) sites.push(at);
+    m._ot = p; points.push(m); if (p.fit !== false) sites.push(at);
   });
   // open on the sites when there are several (far destination countries stay one zoom-out away)
   const view = data.fitSites && sites.length >= 2 ? sites : bounds.concat(sites);
@@ -127,8 +137,8 @@ export default async function (component) {
   outlines.addTo(map);
   for (let lat = -60; lat <= 80; lat += 20) L.polyline([[lat, -180], [lat, 180]], { color: "#b8c4cc", weight: 0.5, dashArray: "3,4", interactive: false }).addTo(map);
   for (let lon = -180; lon <= 180; lon += 30) L.polyline([[-85, lon], [85, lon]], { color: "#b8c4cc", weight: 0.5, dashArray: "3,4", interactive: false }).addTo(map);
-  routes.forEach(l => l.addTo(map));
-  points.forEach(m => m.addTo(map));
+  routes.forEach(l => { l.addTo(map); reachable(l, l._ot.name || l._ot.label); });
+  points.forEach(m => { m.addTo(map); reachable(m, m._ot.label); });
   if (points.length || routes.length) {
     const legend = L.control({ position: "bottomleft" });
     legend.onAdd = () => { const d = L.DomUtil.create("div", "ot-map-legend"); d.textContent = data.legend || "";
@@ -179,7 +189,36 @@ export default function (component) {
 }
 """
 
+_PNG_JS = r"""
+export default function (component) {
+  // a button that turns the server's standalone SVG (texts escaped there) into a PNG in the browser:
+  // drawn on a canvas at twice its size, then saved; nothing leaves the page
+  const { parentElement, data } = component;
+  let b = parentElement.querySelector("button.ot-png");
+  if (!b) { b = document.createElement("button"); b.type = "button"; b.className = "ot-png"; parentElement.appendChild(b); }
+  b.textContent = data.label;
+  b.style.cssText = "font:inherit;font-size:0.9rem;padding:4px 12px;border:1px solid rgba(49,51,63,0.2);border-radius:8px;" +
+                    "background:#fff;color:inherit;cursor:pointer;margin:2px 0 8px 0";
+  b.onclick = async () => {
+    const url = URL.createObjectURL(new Blob([data.svg], { type: "image/svg+xml" }));
+    try {
+      const img = new Image();
+      await new Promise((ok, fail) => { img.onload = ok; img.onerror = fail; img.src = url; });
+      const c = document.createElement("canvas");
+      c.width = img.naturalWidth * 2; c.height = img.naturalHeight * 2;
+      const ctx = c.getContext("2d");
+      ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height); ctx.drawImage(img, 0, 0, c.width, c.height);
+      const png = await new Promise(ok => c.toBlob(ok, "image/png"));
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(png); a.download = data.name; document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    } finally { URL.revokeObjectURL(url); }
+  };
+}
+"""
+
 _svg = st.components.v2.component("oretrace_svg", html="<div></div>", js=_SVG_JS, isolate_styles=False)
+_png = st.components.v2.component("oretrace_png", html="<div></div>", js=_PNG_JS, isolate_styles=False)
 _map = st.components.v2.component("oretrace_map", html="<div></div>", js=_MAP_JS, isolate_styles=False)
 _editor = st.components.v2.component("oretrace_sparql_editor", html="<div></div>", js=_EDITOR_JS, isolate_styles=False)
 
@@ -204,6 +243,11 @@ def sparql_editor(query: str, key: str, height: int = 300):
 def svg(markup: str, key: str) -> None:
     """Server-built SVG (texts escaped) whose links navigate the page."""
     _svg(key=key, data={"svg": markup})
+
+
+def png_button(standalone_svg: str, file_name: str, key: str, label: str = "Download this picture (PNG)") -> None:
+    """A button that saves a standalone SVG picture (charts.standalone_svg) as a PNG, drawn in the browser."""
+    _png(key=key, data={"svg": standalone_svg, "name": file_name, "label": label})
 
 
 # ------------------------------------------------------------------ taking the evidence away

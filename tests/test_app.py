@@ -127,7 +127,7 @@ def test_chain_pictures_download_as_svg_with_title_build_date_and_sources(env, s
     at = page("chain")
     import charts  # (app/ is on sys.path after the first AppTest run)
 
-    assert [b.label for b in at.get("download_button")].count("Download this picture (SVG)") == 2
+    assert [b.label for b in at.get("download_button")].count("Download this picture (SVG)") == 3  # Sankey, map, network
     sankey = next(str(e.proto) for e in at.main if type(e).__name__ == "UnknownElement" and "ot-sankey" in str(e.proto))
     assert sankey  # the page drew the picture whose file it offers
     g = appdata.connect(Settings(root=env.root, build=env.build_dir))
@@ -145,6 +145,22 @@ def test_chain_pictures_download_as_svg_with_title_build_date_and_sources(env, s
     assert "A & B" in texts and root.find("{http://www.w3.org/2000/svg}svg") is not None
     with pytest.raises(ValueError):
         charts.standalone_svg("<p>no picture</p>", "t", "v", "d", [])
+    # the map as a picture: the browser map's outlines (world-atlas), shaded countries, dots, routes
+    atlas = str(APP / "static" / "world" / "countries-110m.json")
+    lon, lat = charts._centre(charts.world(atlas)["056"])
+    assert 2.5 < lon < 6.5 and 49.5 < lat < 51.6  # Belgium's middle
+    pts = [{"lat": -17.97, "lon": -67.11, "label": "a mine & co", "colour": "#2f6f8f"},
+           {"country": "056", "approx": True, "label": "somewhere in Belgium"}]
+    routes = [{"from": {"country": "068"}, "to": {"lat": 51.2, "lon": 4.4}, "label": "a shipment", "name": "a shipment: A to B"}]
+    m = ET.fromstring(charts.map_svg(pts, routes, ["056", "068"], atlas, fit_sites=True).replace(
+        "<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
+    ns = "{http://www.w3.org/2000/svg}"
+    shaded = {p.get("data-country") for p in m.iter(ns + "path") if p.get("fill") == "#bcd6e4"}
+    assert shaded == {"056", "068"} and len(list(m.iter(ns + "path"))) > 150
+    circles = list(m.iter(ns + "circle"))
+    assert sorted(c.get("fill") for c in circles) == ["#2f6f8f", "none"]  # no coordinates: a ring at the country's middle
+    assert len(list(m.iter(ns + "line"))) == 1
+    assert sorted("".join(t.itertext()) for t in m.iter(ns + "text")) == ["a mine & co", "somewhere in Belgium"]
 
 
 def test_every_table_of_a_page_downloads_as_csv_with_texts_and_iris(env):

@@ -79,6 +79,51 @@ def test_sankey_downloads_as_an_svg_with_its_evidence(page, app_url):
     assert any(t.startswith("Sources: The Supply Chain of Indium") for t in texts), texts[-5:]
     inner = root.find("{http://www.w3.org/2000/svg}svg")
     assert inner is not None and len(list(inner.iter("{http://www.w3.org/2000/svg}path"))) > 0
+    # the map and the network come away the same way
+    buttons = page.get_by_role("button", name="Download this picture (SVG)")
+    assert buttons.count() == 3
+    names = []
+    for i in (1, 2):
+        with page.expect_download() as d:
+            buttons.nth(i).click()
+        names.append(d.value.suggested_filename)
+        body = ET.fromstring(open(d.value.path(), encoding="utf-8").read())
+        assert "".join(next(body.iter("{http://www.w3.org/2000/svg}text")).itertext()).strip()
+    assert names == ["map.svg", "network.svg"]
+    # and as a PNG drawn in the browser from the same file, at twice its size
+    import struct
+
+    with page.expect_download() as d:
+        page.get_by_role("button", name="Download this picture (PNG)").first.click()
+    assert d.value.suggested_filename == "sankey.png"
+    png = open(d.value.path(), "rb").read()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    w, h = struct.unpack(">II", png[16:24])
+    assert (w, h) == (2 * int(root.get("width")), 2 * int(root.get("height")))
+
+
+def test_map_dots_and_routes_are_links_for_the_keyboard(page, app_url):
+    """Tab reaches every route and dot of the map, each with an accessible name, and Enter opens its page."""
+    open_chain(page, app_url)
+    page.wait_for_selector(".ot-map[data-ready='1']", timeout=20_000)
+    routes = page.locator(".ot-map path.ot-route[role=link][tabindex='0']")
+    dots = page.locator(".ot-map path.ot-point[role=link][tabindex='0']")
+    assert routes.count() >= 1 and dots.count() >= 2
+    names = routes.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))")
+    assert all(n and " to " in n for n in names), names  # "<flow>: <from> to <to>, <tonnage>"
+    assert all(dots.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))"))
+    page.locator(".ot-map").first.focus()
+    for _ in range(80):  # by keyboard only, from the map to its first route
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('ot-route')"):
+            break
+    name = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert name in names
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/entity?iri=*", timeout=20_000)
+    page.locator(f"{MAIN} h1").first.wait_for()
+    wait_idle(page)
+    assert page.locator(f"{MAIN} h1").first.inner_text().strip() in name
 
 
 @pytest.mark.parametrize("path", ["", "chain", "entity?iri=https%3A%2F%2Fw3id.org%2Foretrace%2Fid%2Fsite%2Fnyrstar-auby",

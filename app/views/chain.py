@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pycountry
 import streamlit as st
 
@@ -9,7 +11,7 @@ import charts
 import ui
 from oretrace import chartdata
 from oretrace.vocab import OT
-from components import leaflet_map, svg, table
+from components import leaflet_map, png_button, svg, table
 
 DEFAULT_ELEMENT = "Indium"
 
@@ -95,8 +97,8 @@ def period_picker(flows: list[dict], choice: str) -> tuple[int | None, int | Non
 
 
 def picture_download(g, markup: str, title: str, items: set[str], key: str) -> None:
-    """A download of the picture as an SVG file with its title, the build, the date and the documents
-    behind the items drawn (queries/app-documents-of.rq) printed on it."""
+    """Downloads of the picture as SVG and PNG files with its title, the build, the date and the
+    documents behind the items drawn (queries/app-documents-of.rq) printed on it."""
     import datetime as dt
 
     if "<svg" not in markup:
@@ -108,6 +110,7 @@ def picture_download(g, markup: str, title: str, items: set[str], key: str) -> N
                                       "statements give the items drawn.")
     st.download_button("Download this picture (SVG)", body.encode("utf-8"), file_name=f"{key}.svg", mime="image/svg+xml",
                        key=f"dl_{key}", help="with the title, the build, the date and the sources printed on it")
+    png_button(body, f"{key}.png", key=f"png_{key}")
 
 
 @ui.page
@@ -217,6 +220,10 @@ def render() -> None:
                    "The map opens on the sites; zoom out to see routes to distant countries. "
                    "Shaded countries are ends of the flows shown. Click a dot or a line, or reach it with the Tab key "
                    "and press Enter, to open its page.")
+        atlas = Path(__file__).resolve().parents[1] / "static" / "world" / "countries-110m.json"
+        if atlas.is_file():  # (installed with the app's assets; without them the browser map is missing too)
+            picture = charts.map_svg(points, routes, sorted(countries), str(atlas), fit_sites=True)
+            picture_download(g, picture, f"Sites and routes of {title}{period}", drawn | {f["iri"] for f in chosen}, "map")
     else:
         st.info("No flow in this selection has an end with a known place.")
 
