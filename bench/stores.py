@@ -222,12 +222,9 @@ def bench_oxigraph(data: dict, folder: Path, queries, limit: int) -> tuple[dict,
         q = run_queries(url, proc.pid, queries, limit, "oxigraph")
         q["server_peak_mb"] = peak_rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        from browser import stop  # (tests/browser.py: terminate, then kill if it lingers)
+
+        stop(proc)
     settings = {"command": f"oxigraph serve-read-only --union-default-graph --timeout-s {limit + 30}"}
     return load, q, settings
 
