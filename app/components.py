@@ -6,6 +6,7 @@ internet. Text from the data reaches the page through `textContent`, never as HT
 
 from __future__ import annotations
 
+import urllib.parse
 from html.parser import HTMLParser
 
 import streamlit as st
@@ -279,8 +280,6 @@ class _CellText(HTMLParser):
             self.parts.append("; ")
         href = dict(attrs).get("href") if tag == "a" else None
         if href:
-            import urllib.parse
-
             q = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
             iri = (q.get("iri") or [None])[0] if href.startswith("./entity?") else href if href.startswith("http") else None
             if iri and iri not in self.iris:
@@ -306,9 +305,8 @@ def table_csv(columns: list[str], rows: list[list[str]]) -> tuple[list[str], lis
     linked = [i for i in range(len(columns)) if any(i < len(r) and r[i][1] for r in parsed)]
     out_cols = []
     for i, c in enumerate(columns):
-        out_cols.append(c or f"column {i + 1}")
-        if i in linked:
-            out_cols.append(f"{c or f'column {i + 1}'} (IRI)")
+        head = c or f"column {i + 1}"
+        out_cols += [head, f"{head} (IRI)"] if i in linked else [head]
     out_rows = []
     for r in parsed:
         row = []
@@ -330,6 +328,11 @@ def table(columns: list[str], rows: list[list[str]], name: str, key: str, wrap: 
     ui.show(f'<div class="{wrap}">{body}</div>' if wrap else body)
     if rows:
         download_csv(*table_csv(columns, rows), name, key=key)
+
+
+def file_slug(g, iri: str) -> str:
+    """A download's file name for an entity: its short name with / and : as hyphens."""
+    return g.short(iri).replace("/", "-").replace(":", "-")
 
 
 def download_csv(columns: list[str], rows: list[list], name: str, key: str, label: str = "Download CSV") -> None:
@@ -365,6 +368,5 @@ def cite_this(g, item: str, key: str, expanded: bool = False) -> None:
         for tab, (name, body, ext, mime) in zip(st.tabs([f[0] for f in forms]), forms):
             with tab:
                 st.code(body, language=None, wrap_lines=True)
-                slug = g.short(item).replace("/", "-").replace(":", "-")
-                st.download_button(f"Download {name}", body.encode("utf-8"), file_name=f"{slug}.{ext}", mime=mime,
+                st.download_button(f"Download {name}", body.encode("utf-8"), file_name=f"{file_slug(g, item)}.{ext}", mime=mime,
                                    key=f"{key}_{ext}")

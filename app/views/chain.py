@@ -136,9 +136,10 @@ def render() -> None:
     chosen = dated + (undated_flows if undated else [])
     data = chartdata.chain(g, chosen, element=element, include_unknown=unknown)
     links, skipped, stage, types = data["links"], data["skipped"], data["stage"], data["types"]
-    ends = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
+    ends = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}  # every entity the chain draws
+    flow_iris = {f["iri"] for f in chosen}
     extra = {lk["process"] for lk in links if lk.get("process")} | {lk["scale"][1] for lk in links if lk["scale"] and lk["scale"][1]}
-    labels = g.labels(ends | {f["iri"] for f in chosen} | extra | {m for f in chosen for m in f["materials"]})
+    labels = g.labels(ends | flow_iris | extra | {m for f in chosen for m in f["materials"]})
     kinds = {n: kind_of(types.get(n, [])) for n in ends}
 
     period = "" if lo is None else (f", {lo}" if lo == hi else f", {lo}–{hi}")
@@ -161,13 +162,12 @@ def render() -> None:
     ui.show(charts.legend() + charts.scale_legend(links, labels, labels))
     sankey = charts.sankey_svg(links, stage, labels, kinds, labels)
     svg(sankey, key="sankey")
-    picture_download(g, sankey, f"Flows of {title}{period}", {f["iri"] for f in chosen}, "sankey")
+    picture_download(g, sankey, f"Flows of {title}{period}", flow_iris, "sankey")
 
     st.subheader("Map of sites and routes")
-    drawn = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
-    places = g.places(drawn)
+    places = g.places(ends)
     countries = set()
-    for n in drawn:
+    for n in ends:
         p = places.get(n, {})
         if OT + "Country" in types.get(n, []):
             code = numeric_code(p.get("code") or p.get("country"))
@@ -223,17 +223,16 @@ def render() -> None:
         atlas = Path(__file__).resolve().parents[1] / "static" / "world" / "countries-110m.json"
         if atlas.is_file():  # (installed with the app's assets; without them the browser map is missing too)
             picture = charts.map_svg(points, routes, sorted(countries), str(atlas), fit_sites=True)
-            picture_download(g, picture, f"Sites and routes of {title}{period}", drawn | {f["iri"] for f in chosen}, "map")
+            picture_download(g, picture, f"Sites and routes of {title}{period}", ends | flow_iris, "map")
     else:
         st.info("No flow in this selection has an end with a known place.")
 
     st.subheader(ui.md(f"Actors and places of this chain: {title}"))
-    chain_nodes = {chartdata.iri_of(k) for k in stage if k not in chartdata.PLACEHOLDERS}
-    edges = [e for e in g.actor_network() if e["a"] in chain_nodes or e["b"] in chain_nodes]
+    edges = [e for e in g.actor_network() if e["a"] in ends or e["b"] in ends]
     pairs = {(e["a"], e["b"]) for e in edges}
     for lk in links:
         a, b = chartdata.iri_of(lk["source"]), chartdata.iri_of(lk["target"])
-        if a != b and a in chain_nodes and b in chain_nodes and (a, b) not in pairs:
+        if a != b and a in ends and b in ends and (a, b) not in pairs:
             pairs.add((a, b))
             edges.append({"a": a, "b": b, "rel": "chain:" + lk["kind"]})
     nodes = {e["a"] for e in edges} | {e["b"] for e in edges}
@@ -243,7 +242,7 @@ def render() -> None:
     rel_labels.update({"chain:flow": "flow of this material", "chain:product": "makes, or is made in"})
     network = charts.network_svg(edges, nlabels, {n: kind_of(ntypes.get(n, [])) for n in nodes}, rel_labels)
     svg(network, key="network")
-    picture_download(g, network, f"Actors and places of this chain: {title}", nodes | {f["iri"] for f in chosen}, "network")
+    picture_download(g, network, f"Actors and places of this chain: {title}", nodes | flow_iris, "network")
     st.caption("The actors, sites and places of the chain above, with the ownership, operation and trade links the "
                "sources state about them. Solid lines: ownership, operation, membership or group links, and the "
                "chain's own steps; dashed lines: a sale from seller to buyer. Click a dot to open its page.")

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 import ui
-from components import cite_this, download_csv, permalink, table
+from components import cite_this, download_csv, file_slug, permalink, table
 from oretrace.appdata import FACT_KINDS, is_iri
 from oretrace.vocab import OT, RDF, RDFS
 from views import trace as trace_view
@@ -88,7 +88,7 @@ def render() -> None:
                'are shown under technical details.</p>' if n_inferred and not tech else ""))
     permalink(ui.entity_href(iri), key="entity_link")
     d1, d2, _ = st.columns([1, 1, 4])
-    slug = g.short(iri).replace("/", "-").replace(":", "-")
+    slug = file_slug(g, iri)
     d1.download_button("Turtle", g.describe(iri, "ttl"), file_name=f"{slug}.ttl", mime="text/turtle", key="dl_ttl")
     d2.download_button("JSON-LD", g.describe(iri, "jsonld"), file_name=f"{slug}.jsonld", mime="application/ld+json",
                        key="dl_jsonld")

@@ -8,7 +8,7 @@ import streamlit as st
 from oretrace import figures
 
 import ui
-from components import download_csv, table
+from components import download_csv, file_slug, table
 
 # Plain-language themes of the validation rules, by the start of the shape's name (shapes/*.ttl).
 THEMES = [("Royalties not declared, or without the law that sets them", ("R1", "R6")),
@@ -93,7 +93,7 @@ def render() -> None:
                                  ui.esc(r["message"] or ""),
                                  "<br>".join(ui.link(s, g.short(s).replace("statement/", "")) for s in sts[:6])])
                 table(["entity", "property", "value", "message", "statements to fix"], body,
-                      f"findings-{g.short(rule).replace('/', '-').replace(':', '-')}", key=f"rule_csv_{rule}")
+                      f"findings-{file_slug(g, rule)}", key=f"rule_csv_{rule}")
 
     st.subheader("Numbers that do not add up")
     st.caption("What the reconciliation of material balances, element content, royalties and mirror statistics "
