@@ -8,7 +8,7 @@ import re
 
 import pyoxigraph as ox
 
-from oretrace.appdata import is_iri
+from oretrace.appdata import iris_in, is_iri
 from oretrace.figures import number
 from ui import entity_href, esc
 
@@ -180,7 +180,7 @@ def triple_edges(triples, labels: dict[str, str]) -> tuple[list[dict], dict]:
 def labelled_csv(columns: list[str], rows: list[list], labels: dict[str, str]) -> tuple[list[str], list[list]]:
     """The result as CSV rows: beside each column that holds IRIs, a `<column> label` column; every other
     value as it is (units, sources and locators come out with their names when the query returns them)."""
-    iri_cols = [i for i in range(len(columns)) if any(isinstance(r[i], str) and is_iri(r[i]) for r in rows)]
+    iri_cols = [i for i in range(len(columns)) if any(iris_in(r[i]) for r in rows)]
     head, out = [], []
     for i, c in enumerate(columns):
         if i in iri_cols:
@@ -191,7 +191,7 @@ def labelled_csv(columns: list[str], rows: list[list], labels: dict[str, str]) -
         line = []
         for i, v in enumerate(r):
             if i in iri_cols:
-                line += [labels.get(v, "") if isinstance(v, str) and is_iri(v) else "", v]
+                line += [" | ".join(labels.get(x, "") for x in iris_in(v)), v]  # a list of IRIs: its labels
             else:
                 line.append(v)
         out.append(line)

@@ -127,7 +127,11 @@ def page(render):
 
 
 def value_html(g: appdata.Graph, v, labels: dict[str, str]) -> str:
-    """A value as HTML: entity IRIs as links with their labels, literals escaped."""
+    """A value as HTML: entity IRIs as links with their labels (each of a space-separated list of them),
+    literals escaped."""
+    many = appdata.iris_in(v)
+    if len(many) > 1:
+        return ", ".join(value_html(g, x, labels) for x in many)
     if appdata.is_iri(v):
         if v.startswith(g.iris.base + "/id/") or v.startswith(OT):
             return link(v, labels.get(v) or g.short(v))

@@ -468,6 +468,23 @@ def test_result_csv_puts_a_label_beside_every_column_of_iris():
     assert rows == [["Site A", "https://w3id.org/oretrace/id/site/a", 3, "tonne", "http://qudt.org/vocab/unit/TONNE"]]
 
 
+def test_a_list_of_iris_gets_its_labels_in_csv_and_links_in_the_table(built):
+    """A catalogue query's GROUP_CONCAT of documents is a list of IRIs: the CSV puts their labels beside
+    it, the table links each with its label; text with spaces is left as it is."""
+    sys.path.insert(0, str(APP))
+    import sparql_results as rv
+    import ui
+    from oretrace import appdata
+
+    a, b = "https://w3id.org/oretrace/id/source/a", "https://w3id.org/oretrace/id/source/b"
+    head, rows = rv.labelled_csv(["documents", "note"], [[f"{a} {b}", "two words"], [a, None]], {a: "Report A", b: "List B"})
+    assert head == ["documents label", "documents", "note"]
+    assert rows == [["Report A | List B", f"{a} {b}", "two words"], ["Report A", a, None]]
+    assert appdata.iris_in(f"{a} {b}") == [a, b] and appdata.iris_in("two words") == [] and appdata.iris_in(3) == []
+    cell = ui.value_html(appdata.connect(built), f"{a} {b}", {a: "Report A", b: "List B"})
+    assert cell.count("<a ") == 2 and "Report A" in cell and "List B" in cell and ", " in cell
+
+
 # ------------------------------------------------------------------ a graph that cannot be read: plain messages, never a traceback
 def dead_url() -> str:
     from oretrace.serve import free_port

@@ -298,10 +298,10 @@ def show_result(g, res: UserResult) -> None:
              + (f"; the first {SHOW_ROWS} are shown" if n > SHOW_ROWS else ""))
     raw = res.rows[:SHOW_ROWS]
     rows = [[plain(v) for v in row] for row in raw]
-    labels = g.labels({v for row in rows for v in row if isinstance(v, str)})
+    labels = g.labels({x for row in rows for v in row for x in rv.iris_in(v)})
     all_rows = [[plain(v) for v in row] for row in res.rows]
     if n > SHOW_ROWS:
-        labels.update(g.labels({v for row in all_rows[SHOW_ROWS:] for v in row if isinstance(v, str)}))
+        labels.update(g.labels({x for row in all_rows[SHOW_ROWS:] for v in row for x in rv.iris_in(v)}))
     d[0].download_button("CSV", csv_bytes(*rv.labelled_csv(res.columns, all_rows, labels)), "result.csv", "text/csv",
                          key="dl_csv", help="with a label column beside every column of IRIs")
     d[1].download_button("JSON", results_json(res), "result.json", "application/sparql-results+json", key="dl_json")

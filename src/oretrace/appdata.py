@@ -92,6 +92,15 @@ def is_iri(v) -> bool:
     return isinstance(v, str) and bool(re.match(r"^[a-z][a-z0-9+.-]*:", v)) and " " not in v and not v.startswith("_:")
 
 
+def iris_in(v) -> list[str]:
+    """The IRIs of a cell: [v] for an IRI, the parts of a space-separated list of IRIs (what a
+    catalogue query's GROUP_CONCAT of documents, sites or actors gives), else none."""
+    if not isinstance(v, str):
+        return []
+    parts = v.split()
+    return parts if parts and all(is_iri(x) for x in parts) else []
+
+
 term_json = query.term_to_json
 json_term = query.term_from_json
 
