@@ -4,6 +4,8 @@ test_data_queries.py."""
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 import pytest
 
@@ -22,6 +24,16 @@ def test_catalogue_size_and_headers():
         for p in q.params:
             assert p.default and p.description, (q.name, p.name)
             assert f"?{p.name}" in q.text, (q.name, p.name)
+        # tags are single words: a comment after the header is not read into the field before it
+        assert q.tags and all(re.fullmatch(r"[a-z]+(?:-[a-z]+)*", t) for t in q.tags), (q.name, q.tags)
+
+
+def test_a_header_field_ends_at_a_comment_that_is_not_indented(tmp_path):
+    f = tmp_path / "q.rq"
+    f.write_text("# title: A query\n# question: What is\n#   asked here?\n# tags: chain, flows\n"
+                 "# A note on the text below, not a tag.\n#   Nor this.\nSELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    q = query.parse_named(f)
+    assert q.question == "What is asked here?" and q.tags == ["chain", "flows"]
 
 
 @pytest.mark.parametrize("name", sorted(CAT))
@@ -45,6 +57,29 @@ def test_every_query_runs_with_its_defaults(store, iris, name):
     for p in CAT[name].params:
         if p.name in rows[0]:
             assert all(r[p.name] is not None for r in rows)
+
+
+# the queries that report facts of the curated sources (not the app's page queries, the solver's
+# inputs, the quality and validation reports, or the dataset's own description)
+FACT_TAGS = {"competency", "chain", "flows", "actors", "governance", "observations", "materials", "places"}
+NOT_FACTS = {"app", "reconciliation", "quality", "validation", "reasoning", "dataset"}
+REPORTS_FACTS = sorted(n for n, q in CAT.items() if set(q.tags) & FACT_TAGS and not set(q.tags) & NOT_FACTS)
+
+
+@pytest.mark.parametrize("name", REPORTS_FACTS)
+def test_a_query_that_reports_facts_names_their_documents(store, iris, name):
+    """Each row says where its facts come from: a column of documents (document, documents,
+    productionDocument, ...), filled with the documents of the statements behind the row."""
+    res = query.run_store(store, query.bind(CAT[name], {}, iris))
+    cols = [c for c in res.columns if re.fullmatch(r"(?:documents?|\w*Documents?)[0-9]*", c)]
+    assert cols, f"{name} reports facts but names no document: add a document column"
+    known = {d.value for d in query.run_store(store, "SELECT DISTINCT ?d WHERE { ?s <http://www.w3.org/ns/prov#wasDerivedFrom> ?d }").rows
+             for d in d}
+    for row in res.rows:
+        cells = [row[res.columns.index(c)] for c in cols]
+        given = [d for cell in cells if cell is not None for d in cell.value.split()]
+        assert given, f"{name}: a row with no document: {row}"
+        assert set(given) <= known, f"{name}: {set(given) - known} are not documents of any statement"
 
 
 @pytest.mark.parametrize("name", sorted(CAT))

@@ -67,8 +67,10 @@ def parse_named(path: Path) -> NamedQuery:
         if m:
             last = m.group(1)
             info.setdefault(last, []).append(m.group(2).strip())
-        elif last and line[1:].strip() and last != "param":
-            info[last][-1] += " " + line[1:].strip()
+        elif last and line.startswith("#  ") and line[1:].strip() and last != "param":
+            info[last][-1] += " " + line[1:].strip()  # a continuation is indented under its field
+        else:
+            last = None  # any other comment ends the field before it
     params = []
     for p in info.get("param", []):
         m = _PARAM.match(p)
