@@ -66,3 +66,49 @@ def test_forms_follow_the_declaration():
     assert fields["unit"]["widget"] == "choice" and "t" in fields["unit"]["choices"]
     assert fields["unit"]["required"] and fields["approximate"]["widget"] == "checkbox"
     assert {f["key"] for f in fmt.form(fmt.STATEMENT)} >= {"id", "at", "says", "cites", "confidence", "assert"}
+
+
+# ------------------------------------------------------------------ the declaration itself (format.yaml)
+_DECL = """groups:
+  common:
+    - {key: id, type: slug, doc: "the id", required: true}
+records:
+  thing:
+    doc: "A thing."
+    fields:
+      - {include: common}
+%s
+"""
+
+
+@pytest.mark.parametrize("extra, says", [
+    ('      - {key: size, type: no-such-type, doc: "its size"}', ":9: unknown type 'no-such-type'"),
+    ('      - {key: id, type: slug, doc: "again"}', ":7: a key is declared twice: ['id']"),
+    ('      - {include: elsewhere}', ":9: no record or group 'elsewhere' is declared"),
+    ('      - {include: thing}', ":9: thing contains itself"),
+    ('      - {key: size, doc: "its size"}', ":9: a field has key, doc and one of type or record"),
+    ('      - {include: common, without: [name]}', ":9: without names keys that common does not have: ['name']"),
+    ('      - {key: size, type: number, doc: "its size", requird: true}', ":9: a field has key, doc and one of type"),
+])
+def test_a_mistake_in_the_declaration_is_named_with_its_line(tmp_path, extra, says):
+    from oretrace.curated import format as fmt
+    f = tmp_path / "format.yaml"
+    f.write_text(_DECL % extra, encoding="utf-8")
+    with pytest.raises(fmt.DeclarationError) as e:
+        fmt.declare(f)
+    assert str(e.value).startswith(f"{f}:") and says in str(e.value)
+
+
+def test_the_declaration_composes_groups_and_records(tmp_path):
+    from oretrace.curated import format as fmt
+    f = tmp_path / "format.yaml"
+    f.write_text(_DECL % '      - {key: size, type: number, doc: "its size", many: true}\n'
+                 '  big-thing:\n    doc: "A big thing."\n    at_least_one: [size]\n    fields:\n'
+                 '      - {include: thing, without: [size]}\n      - {key: parts, record: thing, doc: "its parts", many: true}',
+                 encoding="utf-8")
+    groups, records = fmt.declare(f)
+    assert [x.key for x in groups["common"]] == ["id"]
+    big = records["big-thing"]
+    assert [x.key for x in big.fields] == ["id", "parts"] and big.at_least_one == ("size",)
+    assert big.field("parts").type is records["thing"] and big.field("parts").many
+    assert big.field("id").type is fmt.TYPES["slug"] and big.field("id").required

@@ -113,3 +113,25 @@ def test_indium_bearing_mineral_export_classified_from_definitions(tmp_path):
     assert (flow.value, OT + "IndiumBearingExport") in inferred
     assert (mat.value, OT + "IndiumBearingMaterial") in inferred
     assert (mat.value, OT + "ThreeTGMaterial") not in inferred
+
+
+def test_a_broken_module_is_named_with_its_line(tmp_path):
+    (tmp_path / "good.ttl").write_text("@prefix ot: <https://w3id.org/oretrace/ontology#> .\not:A a ot:B .\n", encoding="utf-8")
+    (tmp_path / "bad.ttl").write_text('@prefix ot: <https://w3id.org/oretrace/ontology#> .\not:A a ot:B ;\n  ot:c "x .\n',
+                                      encoding="utf-8")
+    with pytest.raises(ontology.OntologyError) as e:
+        ontology.load(tmp_path)
+    assert str(tmp_path / "bad.ttl") in str(e.value) and "line 3" in str(e.value)
+
+
+def test_blank_nodes_are_labelled_from_their_content(tmp_path):
+    """Two folders holding the same triples, written in another order with other blank node names, give
+    the same N-Triples: the dumps and the build version do not depend on how a module is written."""
+    head = "@prefix ot: <https://w3id.org/oretrace/ontology#> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "m.ttl").write_text(head + "ot:X owl:equivalentClass [ owl:unionOf (ot:P ot:Q) ] .\not:Y a owl:Class .\n", encoding="utf-8")
+    (b / "m.ttl").write_text(head + "ot:Y a owl:Class .\n_:zz owl:unionOf ( ot:P ot:Q ) .\not:X owl:equivalentClass _:zz .\n",
+                             encoding="utf-8")
+    na, nb = ontology.load(a).nquads, ontology.load(b).nquads
+    assert na == nb and "_:" in na and na.count("\n") == 7  # two list cells: first and rest each

@@ -16,7 +16,7 @@ Data in
     curated/        read and check data/ (every problem at once, file:line)
       yamlio          YAML text -> values with line numbers (YAML 1.2, hard limits)
       files           which files of data/ are curated input
-      format          the curated format, declared once; the app's forms
+      format          the curated format, declared once (format.yaml): its types, records, checks, the app's forms
       valuetypes      the format's value types: parse (or say how to fix) and JSON Schema
       artefacts       the JSON Schemas and README tables made from `format`
       reader          files -> statements and nodes
@@ -36,6 +36,7 @@ Data in
       document        PDF, HTML, Markdown and text read into pages
       structure       each page's layout: headings, paragraphs, captions, footnotes, tables
       numbers         numbers as printed: notations, number words, fractions
+      wordlists       the extractor's word lists (words/*.tsv: measures, measure words, name cues), checked
       lexicon         printed units and measure words -> the project's units, measures, classes
       registry        what the project knows: entities, sources, countries, regions, elements
       mentions        entity mentions linked by label, other spellings or fuzzy match
@@ -83,6 +84,7 @@ Becomes RDF, is classified and checked (the stages of build.STAGES)
       mirror          exporter's against importer's declarations, with a CIF/FOB allowance
       rdf             reconciled observations as RDF, each derived from its inputs
       run             one reconciliation run; the build stage reconcile_quads
+      parts           the parts of a run, named without importing numpy and scipy
       command         `oretrace reconcile`
     store           the embedded store, the releases in build/ and their one writer
     dumps           dataset.nq, TriG, Turtle, JSON-LD, each written once

@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from .errors import InputError
-from .vocab import DCTERMS, OT, OWL, PREFIXES, RDFS, SKOS
+from .vocab import DCTERMS, OT, OWL, PREFIXES, RDF, RDFS, SKOS
+
+RDF_TYPE = RDF + "type"
 
 
 @dataclass
@@ -76,24 +80,22 @@ def load(ontology_dir: Path) -> Ontology:
 
 @lru_cache(maxsize=4)
 def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
-    import rdflib
-    from rdflib.compare import to_canonical_graph
-
     onto = Ontology(files=list(files))
-    g = rdflib.Graph()
+    triples: list[ox.Triple] = []
     for f in files:
         try:
-            g.parse(f, format="turtle")
-        except Exception as e:  # rdflib raises several parser exception types
-            raise OntologyError(f"{f}: cannot parse ontology module: {e}") from e
+            triples += [q.triple for q in ox.parse(path=str(f), format=ox.RdfFormat.TURTLE)]
+        except (SyntaxError, OSError) as e:
+            raise OntologyError(f"{f}: cannot parse ontology module: {e}") from None
     sub: dict[str, set[str]] = {}
-    a = rdflib.RDF.type
-    for s, p, o in g:
-        if not isinstance(s, rdflib.URIRef):
+    replaced: list[tuple[str, str]] = []
+    for t in triples:
+        s, p, o = t.subject, t.predicate.value, t.object
+        if not isinstance(s, ox.NamedNode):
             continue
-        s, p = str(s), str(p)
-        if p == str(a) and isinstance(o, rdflib.URIRef):
-            o = str(o)
+        s, iri = s.value, isinstance(o, ox.NamedNode)
+        if p == RDF_TYPE and iri:
+            o = o.value
             if o == OWL + "Class":
                 onto.classes.add(s)
             elif o in (OWL + "ObjectProperty", OWL + "TransitiveProperty"):
@@ -104,29 +106,32 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
                 onto.annotation_properties.add(s)
             elif o != OWL + "NamedIndividual" and o != OWL + "Ontology":
                 onto.individuals.setdefault(s, set()).add(o)
-        elif p == RDFS + "subClassOf" and isinstance(o, rdflib.URIRef):
-            sub.setdefault(s, set()).add(str(o))
-        elif p == RDFS + "range" and isinstance(o, rdflib.URIRef):
-            onto.ranges[s] = str(o)
-        elif p == RDFS + "label" and isinstance(o, rdflib.Literal):
-            onto.labels.setdefault(s, str(o))
-        elif p == OWL + "deprecated" and str(o) == "true":
+        elif p == RDFS + "subClassOf" and iri:
+            sub.setdefault(s, set()).add(o.value)
+        elif p == RDFS + "range" and iri:
+            onto.ranges[s] = o.value
+        elif p == RDFS + "label" and isinstance(o, ox.Literal):
+            onto.labels.setdefault(s, o.value)
+        elif p == OWL + "deprecated" and not isinstance(o, ox.BlankNode) and o.value == "true":
             onto.deprecated.setdefault(s, None)
-        elif p == SKOS + "inScheme" and isinstance(o, rdflib.URIRef):
-            onto.schemes.setdefault(s, set()).add(str(o))
-        elif p == OT + "valueScheme" and isinstance(o, rdflib.URIRef):
-            onto.value_schemes[s] = str(o)
-    for s, o in g.subject_objects(rdflib.URIRef(DCTERMS + "isReplacedBy")):
-        if str(s) in onto.deprecated:
-            onto.deprecated[str(s)] = str(o)
+        elif p == SKOS + "inScheme" and iri:
+            onto.schemes.setdefault(s, set()).add(o.value)
+        elif p == OT + "valueScheme" and iri:
+            onto.value_schemes[s] = o.value
+        elif p == DCTERMS + "isReplacedBy" and not isinstance(o, ox.BlankNode):
+            replaced.append((s, o.value))
+    for s, o in replaced:
+        if s in onto.deprecated:
+            onto.deprecated[s] = o
     for ind in list(onto.individuals):
         if ind in onto.classes or ind in onto.object_properties or ind in onto.datatype_properties:
             del onto.individuals[ind]
     for c in onto.classes:
         onto.superclasses[c] = reachable(c, lambda x: sub.get(x, ()))
-    # blank nodes get stable labels, so that two builds write the same bytes
-    canon = to_canonical_graph(g)
-    onto.nquads = "".join(sorted(line + "\n" for line in canon.serialize(format="nt").splitlines() if line.strip()))
+    # blank nodes get labels from their content (RDF canonicalization), so that two builds write the same bytes
+    ds = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in set(triples))
+    ds.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    onto.nquads = "".join(sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in ds))
     return onto
 
 

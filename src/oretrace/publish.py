@@ -221,15 +221,14 @@ def register(sub) -> dict:
     to.add_argument("--store", metavar="URL",
                     help="the store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store (Oxigraph), "
                          "http://host:3030/ds/data (Fuseki), http://host:8890/sparql-graph-crud (Virtuoso)")
-    to.add_argument("--virtuoso-isql", metavar="HOST:PORT",
-                    help="bulk-load into Virtuoso through its SQL port (the isql port, e.g. 127.0.0.1:1111; over its ODBC "
-                         "driver); needs --virtuoso-dir and $ORETRACE_VIRTUOSO_AUTH=USER:PASSWORD")
-    p.add_argument("--virtuoso-dir", metavar="DIR",
-                   help="a folder that the Virtuoso server reads at the same path (listed in DirsAllowed of its "
-                        "virtuoso.ini); the dumps are linked or copied there for the loader and removed afterwards")
+    to.add_argument("--virtuoso-isql", metavar="HOST:PORT", help=(
+        "bulk-load into Virtuoso through its SQL port (the isql port, e.g. 127.0.0.1:1111; over its ODBC driver); "
+        "needs --virtuoso-dir and $ORETRACE_VIRTUOSO_AUTH=USER:PASSWORD"))
+    p.add_argument("--virtuoso-dir", metavar="DIR", help=(
+        "a folder that the Virtuoso server reads at the same path (listed in DirsAllowed of its virtuoso.ini); "
+        "the dumps are linked or copied there for the loader and removed afterwards"))
     p.add_argument("--endpoint", metavar="URL",
-                   help="the store's SPARQL query URL; with it, graphs of earlier builds that this build no longer "
-                        "has are removed")
+                   help="the store's SPARQL query URL; with it, graphs of earlier builds that this build lacks are removed")
     p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("ORETRACE_STORE_AUTH"),
                    help="HTTP basic credentials for the store (default $ORETRACE_STORE_AUTH)")
     return {"publish": cmd_publish}

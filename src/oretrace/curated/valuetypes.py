@@ -1,6 +1,6 @@
 """The value types of the curated format: text, patterns, references, years, dates, URLs, numbers,
 choices and pages, each with `parse` (the checked value, or Invalid saying how to fix it) and
-`schema` (its JSON Schema). curated/format.py names the types it uses and declares the records.
+`schema` (its JSON Schema). curated/format.py names the types it uses; format.yaml declares the records.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from urllib.parse import urlsplit
 
 from ..vocab import KINDS
 
+# the grammars of the Pattern types of curated/format.py (a reference's, a date's and a page's are
+# beside their types below)
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STATEMENT_ID = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*")
-REF = re.compile(r"(?P<kind>[a-z]+)/(?P<slug>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)")
 INDIVIDUAL = re.compile(r"(?:[a-z]+:)?[A-Za-z][A-Za-z0-9]*")
 LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-PAGE = re.compile(r"(?P<a>[0-9]{1,5})(?:\s*[-\u2013\u2014]\s*(?P<b>[0-9]{1,5}))?|(?P<r>[ivxlcdm]{1,8})")
 
 
 class Invalid(Exception):
@@ -83,6 +82,9 @@ class Pattern(Type):
         return {"type": "string", "pattern": f"^(?:{self.regex.pattern})$", "maxLength": self.max_len}
 
 
+REF = re.compile(r"(?P<kind>[a-z]+)/(?P<slug>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)")
+
+
 @dataclass(frozen=True)
 class Ref(Type):
     """A reference `kind/slug` to an entity (kinds: the allowed ones, or any entity kind)."""
@@ -115,6 +117,9 @@ class Year(Type):
 
     def schema(self):
         return {"type": "integer", "minimum": 1000, "maximum": 9999}
+
+
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,9 @@ class Choice(Type):
 
     def schema(self):
         return {"enum": list(self.values)}
+
+
+PAGE = re.compile(r"(?P<a>[0-9]{1,5})(?:\s*[-\u2013\u2014]\s*(?P<b>[0-9]{1,5}))?|(?P<r>[ivxlcdm]{1,8})")
 
 
 @dataclass(frozen=True)

@@ -63,16 +63,20 @@ def line_of(obj, key=None, default: int = 1) -> int:
     return getattr(obj, "line", default)
 
 
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1023-core-schema)
-_NULL = re.compile(r"null|Null|NULL|~")
-_TRUE = re.compile(r"true|True|TRUE")
-_FALSE = re.compile(r"false|False|FALSE")
-_INT10 = re.compile(r"[-+]?[0-9]+")
-_INT8 = re.compile(r"0o[0-7]+")
-_INT16 = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
-_NAN = re.compile(r"\.(nan|NaN|NAN)")
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1023-core-schema): its tag resolution table, in
+# order: (tag, the plain scalars it takes, the value of one)
+_CORE: tuple[tuple[str, re.Pattern, object], ...] = tuple((tag, re.compile(rx), value) for tag, rx, value in (
+    ("null", r"null|Null|NULL|~", lambda s: None),
+    ("bool", r"true|True|TRUE", lambda s: True),
+    ("bool", r"false|False|FALSE", lambda s: False),
+    ("int", r"[-+]?[0-9]+", int),
+    ("int", r"0o[0-7]+", lambda s: int(s[2:], 8)),
+    ("int", r"0x[0-9a-fA-F]+", lambda s: int(s[2:], 16)),
+    ("float", r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", float),  # 1e400 is inf: the reader refuses it by name
+    ("float", r"[-+]?\.(inf|Inf|INF)", lambda s: float("-inf") if s.startswith("-") else float("inf")),
+    ("float", r"\.(nan|NaN|NAN)", lambda s: float("nan")),
+))
+_NUMBERS = _CORE[3:7]  # the integers and the finite floats, whose length is limited
 # plain scalars that YAML 1.1 (PyYAML's default, and many editors) reads differently from 1.2
 _AMBIGUOUS = [
     (re.compile(r"[-+]?0[0-9]+"), "a number with a leading zero is octal in YAML 1.1 and decimal in YAML 1.2"),
@@ -86,31 +90,20 @@ _FIX = {True: "quote it if it is text, or write true or false", False: "quote it
 
 def _plain(value: str, line: int, limits: Limits):
     """The value of an untagged plain scalar under the core schema."""
-    if value == "" or _NULL.fullmatch(value):
+    if value == "":
         return None
-    if _TRUE.fullmatch(value):
-        return True
-    if _FALSE.fullmatch(value):
-        return False
+    for tag, pattern, convert in _CORE[:3]:
+        if pattern.fullmatch(value):
+            return convert(value)
     for pattern, why in _AMBIGUOUS:
         if pattern.fullmatch(value):
             raise YamlError(line, f"ambiguous value {value[:40]!r}: {why} ({_FIX['boolean' in why]})")
-    numeric = _INT10.fullmatch(value) or _INT8.fullmatch(value) or _INT16.fullmatch(value) or _FLOAT.fullmatch(value)
-    if numeric and len(value) > limits.max_number_digits:
+    if any(p.fullmatch(value) for _, p, _ in _NUMBERS) and len(value) > limits.max_number_digits:
         raise YamlError(line, f"number of {len(value)} characters is longer than the {limits.max_number_digits} "
                               "allowed (limit max_number_digits; no curated figure needs that many digits)")
-    if _INT10.fullmatch(value):
-        return int(value)
-    if _INT8.fullmatch(value):
-        return int(value[2:], 8)
-    if _INT16.fullmatch(value):
-        return int(value[2:], 16)
-    if _FLOAT.fullmatch(value):
-        return float(value)  # may be inf for 1e400: the reader refuses non-finite numbers by name
-    if _INF.fullmatch(value):
-        return float("-inf") if value.startswith("-") else float("inf")
-    if _NAN.fullmatch(value):
-        return float("nan")
+    for tag, pattern, convert in _CORE[3:]:
+        if pattern.fullmatch(value):
+            return convert(value)
     return value
 
 

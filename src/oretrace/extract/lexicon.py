@@ -1,5 +1,6 @@
 """Units as printed and what a figure measures: the words of a figure mapped to the units of
-data/README.md and to the measure codes and observation classes of docs/modelling.md.
+data/README.md and to the measure codes and observation classes of docs/modelling.md. The measures
+and the words that point to them are word lists (words/measures.tsv, words/measure-words.tsv).
 """
 
 from __future__ import annotations
@@ -7,13 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import wordlists
+
 # measure code -> (observation class, dimensions it may take, label used in paraphrases)
-MEASURES: dict[str, tuple[str, frozenset, str]] = {}
-
-
-def _m(code, cls, dims, label):
-    MEASURES[code] = (cls, frozenset(dims.split()), label)
-
+MEASURES: dict[str, tuple[str, frozenset, str]] = {
+    code: (cls, frozenset(dims.split()), label)
+    for code, cls, dims, label in wordlists.read("measures", ("code", "class", "dimensions", "label"))}
 
 MASS, RATE = "mass", "mass-rate"
 
@@ -26,93 +26,17 @@ def adopt(codes: dict) -> None:
             cls, dims, label = MEASURES[code]
             MEASURES[code] = (info.get("class") or cls, frozenset(info.get("dimensions") or dims),
                               info.get("label") or label)
-_m("TotalProduction", "ProductionObservation", "mass mass-rate", "total production")
-_m("ArtisanalSmallScaleProduction", "ProductionObservation", "mass mass-rate", "artisanal and small-scale production")
-_m("StateMiningProduction", "ProductionObservation", "mass mass-rate", "state mining production")
-_m("MediumScaleMiningProduction", "ProductionObservation", "mass mass-rate", "medium-scale mining production")
-_m("RefineryProduction", "ProductionObservation", "mass mass-rate", "refinery production")
-_m("ArticleProduction", "ProductionObservation", "mass mass-rate", "production of articles")
-_m("ProductionCapacity", "CapacityObservation", "mass mass-rate", "production capacity")
-_m("StorageCapacity", "CapacityObservation", "mass", "storage capacity")
-_m("HandlingCapacity", "CapacityObservation", "mass mass-rate", "handling capacity")
-_m("ExportQuantity", "FlowQuantityObservation", "mass mass-rate", "exports")
-_m("ImportQuantity", "FlowQuantityObservation", "mass mass-rate", "imports")
-_m("ShipmentQuantity", "FlowQuantityObservation", "mass mass-rate", "quantity shipped")
-_m("DomesticUse", "QuantityObservation", "mass mass-rate", "domestic use")
-_m("CargoPerVoyage", "QuantityObservation", "mass", "cargo per voyage")
-_m("UnloadingRate", "QuantityObservation", "mass-rate", "unloading rate")
-_m("Consumption", "QuantityObservation", "mass mass-rate", "consumption")
-_m("StockChange", "QuantityObservation", "mass", "stock change")
-_m("Reserves", "QuantityObservation", "mass", "reserves")
-_m("ShareOfWhole", "ShareObservation", "ratio", "share")
-_m("PopulationShare", "ShareObservation", "ratio", "share of the population")
-_m("EndUseShare", "EndUseShareObservation", "ratio", "end-use share")
-_m("EndOfLifeRecyclingRate", "RecyclingRateObservation", "ratio", "end-of-life recycling rate")
-_m("RecycledShareOfProduction", "RecyclingRateObservation", "ratio", "recycled share of production")
-_m("ElementConcentration", "ContentObservation", "ratio", "concentration")
-_m("Purity", "ContentObservation", "ratio", "purity")
-_m("MonetaryValue", "ValueObservation", "money", "value")
-_m("UnpaidValue", "ValueObservation", "money", "value not paid")
-_m("RoyaltyNotCollected", "ValueObservation", "money", "royalties not collected")
-_m("Price", "ValueObservation", "money money-per-mass", "price")
-_m("RoyaltyRate", "ShareObservation", "ratio", "royalty rate")
-_m("TreatmentCharge", "ValueObservation", "money money-per-mass", "treatment charge")
-_m("Distance", "QuantityObservation", "length", "distance")
-_m("Duration", "QuantityObservation", "time", "duration")
-_m("Headcount", "QuantityObservation", "count", "number of people")
-_m("MembershipSize", "QuantityObservation", "count", "number of members")
-_m("WorkGroupSize", "QuantityObservation", "count", "size of a work group")
-_m("VehicleFrequency", "QuantityObservation", "count-rate", "vehicles")
-_m("UnitSize", "QuantityObservation", "mass", "unit size")
-_m("ProductionRank", "RankObservation", "rank", "rank by production")
+
 
 # the measures whose subject is a flow (the ontology's FlowQuantityObservation measures)
 FLOW_MEASURES = {"ExportQuantity", "ImportQuantity", "ShipmentQuantity"}
 
 # (pattern on the lower-cased words around a figure, measure, weight)
-KEYWORDS: list[tuple[re.Pattern, str, float]] = [(re.compile(p), m, w) for p, m, w in [
-    (r"end[- ]of[- ]life recycl|\beol[- ]?rr\b|recycling rate|\bis recycled\b|recovered from (?:end|waste|scrap)",
-     "EndOfLifeRecyclingRate", 3.2),
-    (r"recycl", "RecycledShareOfProduction", 2.2),
-    (r"end[- ]use|\bapplications?\b|\bused (?:in|for)\b|\buses?\b", "EndUseShare", 2.0),
-    (r"refinery (?:production|output)|refined (?:production|output|metal production)|smelter (?:production|output)|"
-     r"\brefin(?:ed|ing|ery)\b", "RefineryProduction", 2.1),
-    (r"artisanal|small[- ]scale|\basm\b", "ArtisanalSmallScaleProduction", 2.4),
-    (r"\bstate\b|\bestatal\b|state[- ]owned", "StateMiningProduction", 2.4),
-    (r"medium[- ]scale|\bmediana?\b|\bmedium\b", "MediumScaleMiningProduction", 2.4),
-    (r"\barticles?\b", "ArticleProduction", 2.3),
-    (r"produc|\boutput\b|\bmined\b|\bextract|\bsmelted\b|\bmanufactur|\bgenerat", "TotalProduction", 2.0),
-    (r"capacity|\bcan (?:produce|process|treat|refine)\b|\bable to (?:produce|process)\b", "ProductionCapacity", 3.0),
-    (r"\ballow(?:s|ed|ing)?\b|\bpermit(?:s|ted)?\b|\blicen[cs]ed? for\b", "ProductionCapacity", 2.0),
-    (r"\bstor(?:age|e|ing)\b|\bspace for\b", "StorageCapacity", 3.1),
-    (r"tranship|transship|throughput|\bhandl", "HandlingCapacity", 3.1),
-    (r"\breserves?\b", "Reserves", 3.0),
-    (r"export", "ExportQuantity", 2.5),
-    (r"import|\barriv|\blanded\b|\breceived\b", "ImportQuantity", 2.2),
-    (r"\bship(?:ped|ment|ments|ping)\b|\btransport(?:ed)?\b|\bsent\b", "ShipmentQuantity", 1.6),
-    (r"\bcarr(?:y|ies|ied)\b|\bper (?:trip|voyage|shipment)\b|\bcargo\b", "CargoPerVoyage", 2.6),
-    (r"\bunload|\bdischarg", "UnloadingRate", 2.6),
-    (r"domestic use|used locally|local consumption|consumed locally|domestic consumption", "DomesticUse", 2.9),
-    (r"consum|\bdemand\b", "Consumption", 2.5),
-    (r"\bstock ?(?:change|build|draw)|stockpil", "StockChange", 2.4),
-    (r"\bpric(?:e|ed|es)\b|\bcosts? (?:of|per)\b|\bsold (?:at|for)\b|\btraded at\b", "Price", 3.0),
-    (r"royalt", "RoyaltyRate", 3.0),
-    (r"royalt(?:y|ies)\b.{0,40}\b(?:not collected|uncollected|missed|lost|foregone|forgone)|"
-     r"(?:not collected|uncollected)\b.{0,40}royalt|royalt(?:y|ies) not", "RoyaltyNotCollected", 3.4),
-    (r"treatment charge|refining charge|\btc\b", "TreatmentCharge", 3.0),
-    (r"\bmissed\b|\bnot paid\b|\bunpaid\b|\blost\b|\bforegone\b|\bforgone\b|\bdeprived\b", "UnpaidValue", 2.8),
-    (r"\bvalue\b|\bworth\b|\brevenue|\bincome\b|\bearn", "MonetaryValue", 2.0),
-    (r"concentration|\bcontent\b|\bgrades?\b|\bcontain|\brich in\b|\bassay", "ElementConcentration", 2.2),
-    (r"\bpurity\b|\bpure\b|high[- ]purity", "Purity", 3.0),
-    (r"\bpopulation\b", "PopulationShare", 3.0),
-    (r"\bshare\b|\bproportion\b|\baccount(?:s|ed)? for\b|\brepresent|\bmak(?:e|es|ing) up\b|\bcame from\b|"
-     r"\bcomes? from\b|\bcounts? for\b|\bcorrespond", "ShareOfWhole", 1.5),
-    (r"\bpeople\b|\bpersons\b|\binhabitants\b|\bworkers\b|\bemployees\b|\bindividuals\b|\bjobs\b", "Headcount", 2.2),
-    (r"\bmembers\b|\bconsists?\b|\bconsist(?:ing)? (?:of|out)\b|\bgathered\b", "MembershipSize", 2.5),
-    (r"\bgroups? of\b|\bteams? of\b|\bcrews? of\b", "WorkGroupSize", 3.0),
-    (r"\btrucks\b|\blorries\b|\bvehicles\b|\bwagons\b|\brailcars\b", "VehicleFrequency", 2.6),
-    (r"\bunits? of\b|\bpackages? of\b|\bsold in\b|\bbars? of\b|\bingots? of\b", "UnitSize", 3.0),
-]]
+KEYWORDS: list[tuple[re.Pattern, str, float]] = wordlists.read("measure-words", ("pattern", "measure", "weight"))
+_unknown = sorted({m for _, m, _ in KEYWORDS} - set(MEASURES))
+if _unknown:
+    raise wordlists.WordListError(f"{wordlists.WORDS / 'measure-words.tsv'}: measures {', '.join(_unknown)} are not "
+                                  "in words/measures.tsv; add them there or mend the code")
 
 DEFAULT_BY_DIMENSION = {"rank": "ProductionRank", "ratio": "ShareOfWhole", "money": "MonetaryValue", "money-per-mass": "Price", "length": "Distance",
                         "time": "Duration", "count": "Headcount", "count-rate": "VehicleFrequency"}

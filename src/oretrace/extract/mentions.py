@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import wordlists
 from .registry import Registry, countries, fold, regions
 
 TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
@@ -30,42 +31,17 @@ _STOP_CAPS = {
     "second", "third", "last", "next", "new", "old", "minor", "major", "main", "total", "annual", "export",
     "exports", "import", "imports", "production", "miners", "mining", "minerals", "mineral", "ores", "ore",
 }
-# a word next to a name that tells what kind of thing it names: (regex, kind, class)
-_AFTER_CUES = [
-    (r"(?:underground |open[- ]pit |tin |zinc |silver |gold |copper )?mines?\b", "site", "Mine"),
-    (r"smelt(?:er|ing (?:plant|facility|complex))\b", "site", "Smelter"),
-    (r"refinery\b", "site", "Refinery"),
-    (r"(?:metallurgical )?(?:plant|complex|works|facility)\b", "site", "MetallurgicalPlant"),
-    (r"fumer\b", "site", "Fumer"),
-    (r"(?:port|harbou?r)\b", "site", "Port"),
-    (r"(?:bulk )?terminal\b", "site", "PortTerminal"),
-    (r"(?:warehouse|depot)\b", "site", "Warehouse"),
-    (r"(?:mining )?district\b", "place", "Area"),
-    (r"(?:province|department|state|region)\b", "place", "Area"),
-    (r"(?:(?:inland|general|bulk) )?(?:cargo )?(?:vessel|ship|barge|carrier)\b", "vessel", "Vessel"),
-    (r"(?:group|company|corporation|holding)\b", "actor", "Actor"),
-    (r"(?:law|act|regulation|decree|directive)\b", "law", "Law"),
-    (r"project\b", "project", "Project"),
-]
-_BEFORE_CUES = [
-    (r"\b(?:mining )?cooperative\s*$", "actor", "MiningCooperative"),
-    (r"\b(?:company|firm|trader|refiner|smelter|producer|manufacturer|group)\s*$", "actor", "Actor"),
-    (r"\b(?:vessel|ship|barge)\s*$", "vessel", "Vessel"),
-    (r"\bport of\s*$", "site", "Port"),
-    (r"\bmine of\s*$", "site", "Mine"),
-    (r"\b(?:department|province|region|district) of\s*$", "place", "Area"),
-    (r"\bproject\s*$", "project", "Project"),
-    (r"\b(?:university|institute) of\s*$", "actor", "ResearchOrganisation"),
-]
-_INNER_CUES = [
-    (r"\b(?:S\.?\s?A\.?|S\.?A\.?S\.?|Ltd\.?|Limited|Inc\.?|Corp\.?|Corporation|GmbH|AG|N\.?V\.?|B\.?V\.?|plc|LLC|"
-     r"Co\.|Company|Group|Holdings?|Minera|Mining|Metals|Resources)$", "actor", "Actor"),
-    (r"^(?:Cooperativa|Cooperative)\b", "actor", "MiningCooperative"),
-    (r"\b(?:University|Institute|Instituto|Universidad)\b", "actor", "ResearchOrganisation"),
-    (r"\b(?:Ministry|Ministerio|Agency|Office|Authority|Customs)\b", "actor", "GovernmentBody"),
-    (r"^(?:Port|Puerto) of\b", "site", "Port"),
-    (r"\bMine$|^Mina\b", "site", "Mine"),
-]
+# words beside or inside a name that tell what kind of thing it names (words/name-cues.tsv):
+# (compiled pattern, kind, class) for each position, in the list's order
+_CUES: dict[str, list[tuple[re.Pattern, str, str]]] = {"inside": [], "after": [], "before": []}
+for _pos, _rx, _kind, _cls in wordlists.read("name-cues", ("position", "pattern", "kind", "class")):
+    if _pos not in _CUES:
+        raise wordlists.WordListError(f"{wordlists.WORDS / 'name-cues.tsv'}: position {_pos!r} is not one of "
+                                      f"{', '.join(_CUES)}")
+    # inside: searched in the name as written; after: right after it, past white space; before: ending the
+    # words before it (both case-insensitive)
+    _CUES[_pos].append((re.compile(r"\s+(" + _rx.pattern + ")", re.I) if _pos == "after"
+                        else re.compile(_rx.pattern, re.I) if _pos == "before" else _rx, _kind, _cls))
 
 
 @dataclass
@@ -329,13 +305,13 @@ def propose(text: str, page: int, offset: int, found: list[Mention], sentence_st
         ls, le = s, e
         after = text[e:e + 40]
         before = text[max(0, s - 30):s]
-        for rx, k, c in _INNER_CUES:
-            if re.search(rx, phrase):
+        for rx, k, c in _CUES["inside"]:
+            if rx.search(phrase):
                 kind, cls = k, c
                 break
         if kind is None:
-            for rx, k, c in _AFTER_CUES:
-                m = re.match(r"\s+(" + rx + ")", after, re.I)
+            for rx, k, c in _CUES["after"]:
+                m = rx.match(after)
                 if m and not re.match(r"\s+[A-Z]", after[m.end():m.end() + 2] or " x"):
                     kind, cls = k, c
                     if k in ("site", "place", "law") and m.group(1).lower() not in ("plant", "complex", "works", "facility"):
@@ -346,8 +322,8 @@ def propose(text: str, page: int, offset: int, found: list[Mention], sentence_st
                         le = e + m.end()
                     break
         if kind is None:
-            for rx, k, c in _BEFORE_CUES:
-                if re.search(rx, before, re.I):
+            for rx, k, c in _CUES["before"]:
+                if rx.search(before):
                     kind, cls = k, c
                     break
         if kind is None:

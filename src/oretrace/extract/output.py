@@ -175,7 +175,7 @@ class Writer:
 
     # -- the document
     def build(self) -> dict:
-        """The proposals file, in the proposal-file format of data/README.md (curated/format.py)."""
+        """The proposals file, in the proposal-file format of data/README.md (curated/format.yaml)."""
         ex = self.ex
         out = dict()
         out["proposals_for"] = ex.source_id

@@ -6,6 +6,13 @@ build stage (off by default) that returns the quads of `{base}/graph/reconciled`
 """
 
 from .command import register
-from .run import reconcile_quads
+
+
+def reconcile_quads(store, iris, settings):
+    """The build stage: the quads of {base}/graph/reconciled (run.reconcile_quads, imported when called)."""
+    from .run import reconcile_quads as stage
+
+    return stage(store, iris, settings)
+
 
 __all__ = ["register", "reconcile_quads"]

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from ..vocab import OT, IRIs
 from .assumptions import AssumptionError, load
-from .run import PARTS, as_json, quads, read, reconcile, text
+from .parts import PARTS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -56,6 +56,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def cmd_reconcile(args, settings) -> int:
+    from .run import as_json, quads, read, reconcile, text  # numpy and scipy: only when the command runs
+
     from .. import query, store
 
     iris = IRIs(settings.base)

@@ -13,11 +13,11 @@ import pyoxigraph as ox
 from ..vocab import OT, PROV, QUDT, RDF, RDFS, IRIs
 from . import balance, content, mirror
 from .assumptions import Assumptions, load
+from .parts import PARTS
 from .balance import _unit_text
 from .data import GraphData, Runner, number, store_runner
 from .rdf import _Out, activity, dec, findings_quads, network_quads
 
-PARTS = ("balance", "content", "mirror")
 CONTENT_METHOD = ("contained element = tonnage x concentration x concentration factor x recovery share, and royalty "
                   "due = rate x value, each factor a range (a stated range, a value +- coverage x its standard "
                   "uncertainty, or an assumption); interval arithmetic on non-negative ranges")

@@ -38,12 +38,19 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
 from scipy.sparse import csgraph
 from threadpoolctl import threadpool_limits
 
 from . import factor
 from .reduction import _group, _is_network, _reduce_general, _reduce_network, _Reduced
+
+
+def _stats():
+    """scipy.stats, imported when a test statistic is first needed: it takes about a second to import,
+    which every `oretrace` command would pay, since the CLI registers `reconcile` with the others."""
+    from scipy import stats
+
+    return stats
 
 #: largest component (balances x quantities) that the general (non-network) path accepts
 GENERAL_MAX_CELLS = 25_000_000
@@ -340,7 +347,7 @@ def reconcile(problem: Problem, alpha: float = 0.05) -> Result:
         total_chi2 += out["chi2"]
         total_dof += out["dof"]
         components.append(Component(names, method, out["dof"], out["chi2"],
-                                    float(stats.chi2.sf(out["chi2"], out["dof"])) if out["dof"] else 1.0))
+                                    float(_stats().chi2.sf(out["chi2"], out["dof"])) if out["dof"] else 1.0))
         red_mask = out["redundant"]
         est[xcols] = out["x"]
         se[xcols] = np.sqrt(out["var_x"])
@@ -356,23 +363,23 @@ def reconcile(problem: Problem, alpha: float = 0.05) -> Result:
             nodal.append(NodalTest(names_r, float(resid), float(sdv), float(abs(resid) / sdv) if sdv > 0 else 0.0, False))
     for cols_z, zs in pending_z:
         z[cols_z] = zs
-    chi2_crit = float(stats.chi2.ppf(1 - alpha, total_dof)) if total_dof else 0.0
+    chi2_crit = float(_stats().chi2.ppf(1 - alpha, total_dof)) if total_dof else 0.0
     z_crit = _sidak(alpha, adjusted_count)
     z_nodal = _sidak(alpha, len(nodal))
     for t in nodal:
         t.flagged = t.z > z_nodal
     return Result(list(problem.ids), list(status), np.where(measured, problem.value, np.nan),
                   np.where(measured, problem.sd, np.nan), est, se, adj, z, alpha, float(total_chi2), int(total_dof),
-                  chi2_crit, float(stats.chi2.sf(total_chi2, total_dof)) if total_dof else 1.0, z_crit,
+                  chi2_crit, float(_stats().chi2.sf(total_chi2, total_dof)) if total_dof else 1.0, z_crit,
                   components, nodal, problems)
 
 
 def _sidak(alpha: float, tests: int) -> float:
     """Two-sided standard-normal critical value for `tests` tests at family level alpha (Sidak)."""
     if tests <= 0:
-        return float(stats.norm.isf(alpha / 2))
+        return float(_stats().norm.isf(alpha / 2))
     beta = -math.expm1(math.log1p(-alpha) / tests)   # 1 - (1 - alpha) ** (1 / tests), accurately
-    return float(stats.norm.isf(beta / 2))
+    return float(_stats().norm.isf(beta / 2))
 
 
 def _tol(problem: Problem, r: int, fixed_value: np.ndarray) -> float:

@@ -34,11 +34,13 @@ def data_triples(store: ox.Store, union: bool = True, default_graph=None) -> lis
 
 
 def validate(store: ox.Store, shapes_triples, engine: str = DEFAULT_ENGINE, union: bool = True,
-             default_graph=None) -> Report:
-    """Validate the data in `store` against the shapes; raise ShapesError if the shapes are unusable."""
+             default_graph=None, shapes_graph: Graph | None = None) -> Report:
+    """Validate the data in `store` against the shapes; raise ShapesError if the shapes are unusable.
+    `shapes_graph`, the shapes already indexed (Graph(shapes_triples)), saves indexing them again."""
     shapes_triples = list(shapes_triples)
     if engine == "sparql":
-        return SparqlEngine(store, Graph(shapes_triples), union=union, default_graph=default_graph).validate()
+        g = shapes_graph if shapes_graph is not None else Graph(shapes_triples)
+        return SparqlEngine(store, g, union=union, default_graph=default_graph).validate()
     if engine == "pyshacl":
         return PyshaclEngine(data_triples(store, union, default_graph), shapes_triples).validate()
     raise ValueError(f"unknown engine {engine!r} (use one of {', '.join(ENGINES)})")

@@ -41,9 +41,11 @@ class Graph:
     def __init__(self, triples: Iterable):
         self.spo: dict = defaultdict(lambda: defaultdict(list))
         self.pos: dict = defaultdict(list)  # predicate -> [(s, o)]
+        seen = set()  # a triple given twice is indexed once (a set: a list test was quadratic in a subject's objects)
         for t in triples:
             s, p, o = t.subject, t.predicate, t.object
-            if o not in self.spo[s][p]:
+            if (s, p, o) not in seen:
+                seen.add((s, p, o))
                 self.spo[s][p].append(o)
                 self.pos[p].append((s, o))
 
