@@ -67,3 +67,17 @@ def test_store_axis_runs_every_query_on_both_stores(tmp_path):
     assert not differ, f"queries answered differently by Oxigraph and Virtuoso: {differ}"
     assert sum(v["rows"] for v in rows[("query", "oxigraph")]["queries"].values()) > len(names), "hardly any rows compared"
     assert "bulk load, s" in p.stdout and "same rows / same answers" in p.stdout
+
+
+def test_build_bench_alternates_with_another_checkout(tmp_path):
+    """`bench_build.py --against DIR` builds both checkouts in turn and gives both medians; a folder that
+    is no checkout is refused with exit 2 before anything runs."""
+    script = str(ROOT / "bench" / "bench_build.py")
+    p = subprocess.run([sys.executable, script, "--runs", "1", "--against", str(ROOT)], capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = p.stdout.strip().splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["this", "other"] and all("build() median" in x for x in lines)
+    assert "run 1/1: this build() " in p.stderr
+    bad = subprocess.run([sys.executable, script, "--against", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "is not an oretrace checkout" in bad.stderr and not bad.stdout
