@@ -27,10 +27,15 @@ class Clicks:
         self.page, self.n = page, 0
 
     def click(self, locator, idle=True):
+        before = self.page.url
+        href = locator.get_attribute("href") if idle else None
         locator.click()
         self.n += 1
         if idle:
-            self.page.wait_for_timeout(300)
+            if href:  # a link: wait for the new address, so that the state read next is the new page's
+                self.page.wait_for_url(lambda u: u != before, timeout=30_000)
+            else:
+                self.page.wait_for_timeout(300)
             wait_idle(self.page)
 
 
@@ -102,6 +107,7 @@ def test_due_diligence_gaps_of_the_chain(page, app_url):
     assert clicks.n <= MAX_CLICKS
     assert page.locator(f"{MAIN} h1").first.inner_text().strip() == "Due diligence"
     table = page.locator(f"{MAIN} table.ot-table").first
+    table.locator("th").first.wait_for(timeout=30_000)  # drawn by the end of the run (one CI run read it before)
     heads = [h.strip() for h in table.locator("th").all_inner_texts()]
     assert heads == ["name", "role", "feed declared", "due-diligence status", "risks", "missing facts", "open findings"]
     text = table.inner_text()
