@@ -26,7 +26,7 @@ def test_rules_give_the_same_types_as_hermit_on_the_curated_data(settings):
 
 def test_every_definition_of_the_ontology_is_translated(settings):
     onto = ontology.load(settings.ontology_dir)
-    sc = rules.schema(onto.nquads)
+    sc = rules.schema(onto.triples)
     for name in ("IndiumBearingMaterial", "IndiumBearingExport", "IndiumBearingMineralExport", "ThreeTGMaterial",
                  "ConflictAffectedPlace", "ExportFromConflictAffectedArea", "ThreeTGExportFromConflictAffectedArea"):
         assert "https://w3id.org/oretrace/ontology#" + name in sc.definitions
@@ -98,7 +98,7 @@ def test_superclasses_concluded_while_loading_equal_those_of_the_rules(tmp_path)
     s = Settings(root=ROOT, build=tmp_path)
     iris = IRIs(s.base)
     onto = ontology.load(s.ontology_dir)
-    sc = rules.schema(onto.nquads)
+    sc = rules.schema(onto.triples)
     cls = next(c for c in sorted(sc.supers) if len(sc.supers[c]) >= 2)
     sup = sorted(sc.supers[cls])[0]
     typ = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"

@@ -47,8 +47,8 @@ def test_report_graph_is_stored_and_queryable(store, outcome):
 def test_report_quads_are_deterministic(built, store):
     iris = IRIs(built.base)
     shapes = validate.load_shapes(built.shapes_dir)
-    a = validate.report_quads(validate.run(built, store, iris, shapes=shapes), iris, shapes)
-    b = validate.report_quads(validate.run(built, store, iris, shapes=shapes), iris, shapes)
+    a = validate.report_quads(validate.run(built, store, iris, shapes=shapes), iris)
+    b = validate.report_quads(validate.run(built, store, iris, shapes=shapes), iris)
     assert a == b
 
 

@@ -116,7 +116,7 @@ class ImportLoad:
 
 def start_imports(store: ox.Store, imports: list[tuple[str, Path]], onto: ontology.Ontology, asserted: list[ox.Quad],
                   iris: IRIs, staging: Path, pool: ThreadPoolExecutor, progress: Progress) -> dict:
-    load = ImportLoad(imports, schema=rules.schema(onto.nquads))
+    load = ImportLoad(imports, schema=rules.schema(onto.triples))
     load.closure = closure = rules.TypeClosure(load.schema, iris.ontology_graph, iris.inferred_graph)
     # the curated subjects are watched, so that their superclass types are written once
     closure.watch = {f"<{q.subject.value}>".encode() for q in asserted if isinstance(q.subject, ox.NamedNode)}

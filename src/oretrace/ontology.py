@@ -31,6 +31,7 @@ class Ontology:
     schemes: dict[str, set[str]] = field(default_factory=dict)  # concept -> the concept schemes it is in
     value_schemes: dict[str, str] = field(default_factory=dict)  # property -> the scheme its values come from
     nquads: str = ""  # the merged ontology as N-Triples, sorted
+    triples: list = field(default_factory=list)  # the same triples (blank nodes as in nquads), for readers of the schema
 
     def is_a(self, cls: str, ancestor: str) -> bool:
         return ancestor in self.superclasses.get(cls, {cls})
@@ -131,7 +132,9 @@ def _load(files: tuple[Path, ...], _mtimes) -> Ontology:
     # blank nodes get labels from their content (RDF canonicalization), so that two builds write the same bytes
     ds = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in set(triples))
     ds.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    onto.nquads = "".join(sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in ds))
+    lines = sorted((f"{q.triple} .\n", q.triple) for q in ds)
+    onto.nquads = "".join(line for line, _ in lines)
+    onto.triples = [t for _, t in lines]  # in the order of nquads
     return onto
 
 

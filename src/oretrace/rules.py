@@ -54,11 +54,11 @@ class Schema:
     definitions: dict[str, str] = field(default_factory=dict)  # defined class -> SPARQL pattern over ?x
 
 
-def schema(onto_nt: str) -> Schema:
-    """Read the rules' schema from the ontology (N-Triples text)."""
+def schema(onto_triples) -> Schema:
+    """Read the rules' schema from the ontology's triples (ontology.Ontology.triples)."""
     from .shacl import Graph
 
-    g = Graph(ox.parse(onto_nt.encode(), format=ox.RdfFormat.N_TRIPLES))
+    g = Graph(onto_triples)
     N = ox.NamedNode
 
     def iri(t) -> bool:
@@ -366,7 +366,7 @@ def infer(store: ox.Store, onto_nt: str, onto_graph: str, inferred_graph: str, p
     `closed=True` says that every type in the store already has its named superclasses (the
     data went through TypeClosure, the curated graph through HermiT): the first round then
     starts with domains, ranges and definitions. `sc`: the schema of `onto_nt`, if the caller has it."""
-    sc = sc or schema(onto_nt)
+    sc = sc or schema(ox.parse(onto_nt.encode(), format=ox.RdfFormat.N_TRIPLES))
     target = ox.NamedNode(inferred_graph)
     skip = {ox.NamedNode(onto_graph), target}
     a = ox.NamedNode(RDF + "type")

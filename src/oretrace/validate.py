@@ -102,7 +102,7 @@ class Outcome:
     report: Report
     seconds: float
     engine: str
-    shapes: Graph | None = None  # the shapes graph, indexed
+    shapes: Graph  # the shapes graph, indexed
 
     @property
     def violations(self) -> int:
@@ -223,7 +223,7 @@ def _h(*parts) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:20]
 
 
-def report_quads(outcome: Outcome, iris: IRIs, shapes: list[ox.Triple]) -> list[ox.Quad]:
+def report_quads(outcome: Outcome, iris: IRIs) -> list[ox.Quad]:
     """The SHACL report as quads in `{base}/graph/validation`, with hash-based IRIs (no blank nodes)."""
     G = ox.NamedNode(iris.validation_graph)
     N, L = ox.NamedNode, ox.Literal
@@ -231,7 +231,7 @@ def report_quads(outcome: Outcome, iris: IRIs, shapes: list[ox.Triple]) -> list[
     a = N(RDF + "type")
     out = {ox.Quad(rep, a, N(SH + "ValidationReport"), G),
            ox.Quad(rep, N(SH + "conforms"), L("true" if outcome.report.conforms else "false", datatype=N(XSD + "boolean")), G)}
-    g = outcome.shapes if outcome.shapes is not None else Graph(shapes)
+    g = outcome.shapes
 
     def skolem(t):
         return N(f"{iris.base}/id/validation/shape/{_h(t)}") if isinstance(t, ox.BlankNode) else t
@@ -277,7 +277,7 @@ def build_step(settings: Settings, store: ox.Store, iris: IRIs):
     """The SHACL report of a freshly loaded store, as quads in graph `iris.validation_graph`."""
     shapes = load_shapes(settings.shapes_dir)
     outcome = run(settings, store, iris, shacl.DEFAULT_ENGINE, shapes)
-    return report_quads(outcome, iris, shapes)
+    return report_quads(outcome, iris)
 
 
 # ------------------------------------------------------------------ output
@@ -378,8 +378,8 @@ def format_json(o: Outcome, iris: IRIs) -> str:
             for rule, fs in o.by_rule().items()]}, indent=1, ensure_ascii=False)
 
 
-def format_turtle(o: Outcome, iris: IRIs, shapes) -> str:
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in report_quads(o, iris, shapes)]
+def format_turtle(o: Outcome, iris: IRIs) -> str:
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in report_quads(o, iris)]
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={**PREFIXES, "otsh": OTSH}).decode()
 
 
@@ -410,7 +410,7 @@ def cmd_validate(args, settings: Settings) -> int:
     elif args.format == "json":
         print(format_json(outcome, iris))
     else:
-        print(format_turtle(outcome, iris, shapes))
+        print(format_turtle(outcome, iris))
     return EXIT_FINDINGS if outcome.violations else EXIT_OK
 
 

@@ -113,11 +113,8 @@ class Record:
 # ------------------------------------------------------------------ the declaration (format.yaml)
 DECLARATION = Path(__file__).with_name("format.yaml")
 
-# the value types a field of format.yaml can name
-TYPES: dict[str, Type] = {t.name: t for t in (
-    T_SLUG, T_STATEMENT_ID, T_INDIVIDUAL, T_LANG, T_LABEL, T_TITLE, T_LINE, T_DESCRIPTION, T_LOCATOR, T_SHORT,
-    T_YEAR, T_DATE, T_URL, T_BOOL, T_NONNEG, T_SCORE, T_COUNT, T_OFFSET, T_PAGE, T_UNIT, T_CONFIDENCE,
-    T_SOURCE_CLASS, T_PROPOSAL_KIND, T_PROPOSAL_STATUS)}
+# the value types a field of format.yaml can name: every T_ type above by its name, and these
+TYPES: dict[str, Type] = {t.name: t for k, t in list(globals().items()) if k.startswith("T_") and isinstance(t, Type)}
 TYPES.update({
     "alt-label": AltLabel("alt-label", "a name, or {text, lang}"),
     "new-entity-ref": Ref("entity-ref", "kind/slug of a new entity"),

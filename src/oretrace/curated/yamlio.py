@@ -64,19 +64,18 @@ def line_of(obj, key=None, default: int = 1) -> int:
 
 
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1023-core-schema): its tag resolution table, in
-# order: (tag, the plain scalars it takes, the value of one)
-_CORE: tuple[tuple[str, re.Pattern, object], ...] = tuple((tag, re.compile(rx), value) for tag, rx, value in (
-    ("null", r"null|Null|NULL|~", lambda s: None),
-    ("bool", r"true|True|TRUE", lambda s: True),
-    ("bool", r"false|False|FALSE", lambda s: False),
-    ("int", r"[-+]?[0-9]+", int),
-    ("int", r"0o[0-7]+", lambda s: int(s[2:], 8)),
-    ("int", r"0x[0-9a-fA-F]+", lambda s: int(s[2:], 16)),
-    ("float", r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", float),  # 1e400 is inf: the reader refuses it by name
-    ("float", r"[-+]?\.(inf|Inf|INF)", lambda s: float("-inf") if s.startswith("-") else float("inf")),
-    ("float", r"\.(nan|NaN|NAN)", lambda s: float("nan")),
-))
-_NUMBERS = _CORE[3:7]  # the integers and the finite floats, whose length is limited
+# order, as (the plain scalars of a tag, the value of one): the words, then the numbers, whose length
+# is limited, then infinity and not-a-number
+def _table(*rows) -> tuple[tuple[re.Pattern, object], ...]:
+    return tuple((re.compile(rx), value) for rx, value in rows)
+
+
+_WORDS = _table((r"null|Null|NULL|~", lambda s: None), (r"true|True|TRUE", lambda s: True),
+                (r"false|False|FALSE", lambda s: False))
+_NUMBERS = _table((r"[-+]?[0-9]+", int), (r"0o[0-7]+", lambda s: int(s[2:], 8)), (r"0x[0-9a-fA-F]+", lambda s: int(s[2:], 16)),
+                  (r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", float))  # 1e400 is inf: the reader refuses it by name
+_SPECIAL = _table((r"[-+]?\.(inf|Inf|INF)", lambda s: float("-inf") if s.startswith("-") else float("inf")),
+                  (r"\.(nan|NaN|NAN)", lambda s: float("nan")))
 # plain scalars that YAML 1.1 (PyYAML's default, and many editors) reads differently from 1.2
 _AMBIGUOUS = [
     (re.compile(r"[-+]?0[0-9]+"), "a number with a leading zero is octal in YAML 1.1 and decimal in YAML 1.2"),
@@ -92,16 +91,16 @@ def _plain(value: str, line: int, limits: Limits):
     """The value of an untagged plain scalar under the core schema."""
     if value == "":
         return None
-    for tag, pattern, convert in _CORE[:3]:
+    for pattern, convert in _WORDS:
         if pattern.fullmatch(value):
             return convert(value)
     for pattern, why in _AMBIGUOUS:
         if pattern.fullmatch(value):
             raise YamlError(line, f"ambiguous value {value[:40]!r}: {why} ({_FIX['boolean' in why]})")
-    if any(p.fullmatch(value) for _, p, _ in _NUMBERS) and len(value) > limits.max_number_digits:
+    if any(p.fullmatch(value) for p, _ in _NUMBERS) and len(value) > limits.max_number_digits:
         raise YamlError(line, f"number of {len(value)} characters is longer than the {limits.max_number_digits} "
                               "allowed (limit max_number_digits; no curated figure needs that many digits)")
-    for tag, pattern, convert in _CORE[3:]:
+    for pattern, convert in _NUMBERS + _SPECIAL:
         if pattern.fullmatch(value):
             return convert(value)
     return value

@@ -31,17 +31,24 @@ _STOP_CAPS = {
     "second", "third", "last", "next", "new", "old", "minor", "major", "main", "total", "annual", "export",
     "exports", "import", "imports", "production", "miners", "mining", "minerals", "mineral", "ores", "ore",
 }
-# words beside or inside a name that tell what kind of thing it names (words/name-cues.tsv):
-# (compiled pattern, kind, class) for each position, in the list's order
-_CUES: dict[str, list[tuple[re.Pattern, str, str]]] = {"inside": [], "after": [], "before": []}
-for _pos, _rx, _kind, _cls in wordlists.read("name-cues", ("position", "pattern", "kind", "class")):
-    if _pos not in _CUES:
-        raise wordlists.WordListError(f"{wordlists.WORDS / 'name-cues.tsv'}: position {_pos!r} is not one of "
-                                      f"{', '.join(_CUES)}")
-    # inside: searched in the name as written; after: right after it, past white space; before: ending the
-    # words before it (both case-insensitive)
-    _CUES[_pos].append((re.compile(r"\s+(" + _rx.pattern + ")", re.I) if _pos == "after"
-                        else re.compile(_rx.pattern, re.I) if _pos == "before" else _rx, _kind, _cls))
+
+
+def _read_cues() -> dict[str, list[tuple[re.Pattern, str, str]]]:
+    """Words beside or inside a name that tell what kind of thing it names (words/name-cues.tsv):
+    (compiled pattern, kind, class) for each position, in the list's order."""
+    cues: dict[str, list[tuple[re.Pattern, str, str]]] = {"inside": [], "after": [], "before": []}
+    for pos, rx, kind, cls in wordlists.read("name-cues", ("position", "pattern", "kind", "class")):
+        if pos not in cues:
+            raise wordlists.WordListError(f"{wordlists.WORDS / 'name-cues.tsv'}: position {pos!r} is not one of "
+                                          f"{', '.join(cues)}")
+        # inside: searched in the name as written; after: right after it, past white space; before: ending the
+        # words before it (both case-insensitive)
+        cues[pos].append((re.compile(r"\s+(" + rx.pattern + ")", re.I) if pos == "after"
+                          else re.compile(rx.pattern, re.I) if pos == "before" else rx, kind, cls))
+    return cues
+
+
+_CUES = _read_cues()
 
 
 @dataclass
